@@ -1,0 +1,126 @@
+import { Scalar } from "@scalar/hono-api-reference";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { secureHeaders } from "hono/secure-headers";
+import { mapDatabaseError } from "./db/pg-errors";
+import type { Deps } from "./deps";
+import type { AppContext } from "./http/context";
+import { AppError, errorBody } from "./http/errors";
+import { requestContext, requireJsonBody } from "./http/middleware";
+import { createRouter } from "./http/router";
+import { opsRoutes } from "./ops/routes";
+
+/** The whole HTTP surface. KESHLESS_ROLE picks which route groups this deployment mounts. */
+export function createApp(deps: Deps) {
+  const app = createRouter();
+  const { config } = deps;
+
+  app.use("*", requestContext(deps));
+  app.use(
+    "*",
+    methodNotAllowed({ app, onMethodNotAllowed: (c, methods) => methodNotAllowedResponse(c as never, methods) }),
+  );
+  app.use("*", secureHeaders());
+  app.use(
+    "*",
+    cors({
+      origin: config.dashboardOrigin,
+      allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"],
+      exposeHeaders: ["X-Request-Id", "Idempotent-Replayed", "Retry-After"],
+      credentials: true,
+    }),
+  );
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: config.maxBodyBytes,
+      onError: () => {
+        throw new AppError("PAYLOAD_TOO_LARGE", `The body is larger than ${config.maxBodyBytes} bytes.`);
+      },
+    }),
+  );
+  for (const prefix of ["/v1/*", "/partner/*", "/admin/*"]) app.use(prefix, requireJsonBody);
+
+  app.route("/", opsRoutes());
+  for (const mount of routeGroups()) if (mount.roles.includes(config.role)) app.route("/", mount.router);
+
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Keshless API",
+      version: "1.0.0",
+      description: "Mobile-money wallet for Eswatini. See docs/API.md.",
+    },
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+    type: "apiKey",
+    in: "header",
+    name: "X-API-Key",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "jobSecret", {
+    type: "apiKey",
+    in: "header",
+    name: "X-Job-Secret",
+  });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Keshless API" }));
+
+  app.notFound((c) => {
+    const requestId = (c as AppContext).get("requestId");
+    return c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}.`, requestId), 404);
+  });
+
+  app.onError((error, c) => {
+    const ctx = c as AppContext;
+    const requestId = ctx.get("requestId") ?? "unknown";
+    const appError = toAppError(error);
+    if (!appError) {
+      deps.logger.error({ requestId, err: error }, "unhandled error");
+      return c.json(errorBody("INTERNAL", "Something went wrong on our side.", requestId), 500);
+    }
+    if (appError.status >= 500) deps.logger.warn({ requestId, code: appError.code, err: error }, appError.message);
+    for (const [name, value] of Object.entries(appError.headers ?? {})) c.header(name, value);
+    return c.json(errorBody(appError.code, appError.message, requestId, appError.details), appError.status);
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;
+
+type Role = Deps["config"]["role"];
+
+/** Route groups and the deployments (KESHLESS_ROLE) that serve them. */
+function routeGroups(): { roles: Role[]; router: ReturnType<typeof createRouter> }[] {
+  return [];
+}
+
+function methodNotAllowedResponse(c: AppContext, methods: string[]) {
+  return c.json(
+    errorBody(
+      "METHOD_NOT_ALLOWED",
+      `${c.req.method} is not allowed here; use ${methods.join(", ")}.`,
+      c.get("requestId"),
+    ),
+    405,
+    { Allow: methods.join(", ") },
+  );
+}
+
+function toAppError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  if (error instanceof HTTPException) {
+    // Hono's validator throws 400 for a body that is not JSON.
+    if (error.status === 400) return new AppError("VALIDATION_FAILED", "The body is not valid JSON.");
+    if (error.status === 413) return new AppError("PAYLOAD_TOO_LARGE", "The body is too large.");
+    if (error.status === 401) return new AppError("UNAUTHENTICATED", "Authentication is required.");
+    return undefined;
+  }
+  return mapDatabaseError(error);
+}

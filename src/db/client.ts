@@ -1,0 +1,64 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { PGlite } from "@electric-sql/pglite";
+import type { SQL } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import type postgres from "postgres";
+import * as schema from "./schema";
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+/** A transaction handle or the database itself: services accept either. */
+export type Executor = Pick<Db, "select" | "insert" | "update" | "delete" | "execute" | "transaction" | "query">;
+
+export interface Database {
+  kind: "postgres" | "pglite";
+  db: Db;
+  /** postgres.js client (Postgres only) — for the ledger hot path and advisory locks. */
+  sql?: postgres.Sql;
+  url?: string;
+  pglite?: PGlite;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string | undefined;
+  /** Folder for the embedded database; undefined with no URL means in memory (tests). */
+  dataDir?: string | undefined;
+  poolMax?: number;
+}
+
+/**
+ * Every connection defaults to SERIALIZABLE: ledger writes must be, and a single-statement write
+ * (the ledger's one-round-trip functions) then needs no BEGIN/SET/COMMIT round trips of its own.
+ */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    const { default: postgresJs } = await import("postgres");
+    const { drizzle } = await import("drizzle-orm/postgres-js");
+    const sql = postgresJs(options.databaseUrl, {
+      max: options.poolMax ?? 10,
+      onnotice: () => {},
+      connection: { default_transaction_isolation: "serializable", application_name: "keshless" },
+      types: { bigint: postgresJs.BigInt },
+    });
+    const db = drizzle({ client: sql, schema, casing: "snake_case" }) as unknown as Db;
+    return { kind: "postgres", db, sql, url: options.databaseUrl, close: () => sql.end({ timeout: 5 }) };
+  }
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { drizzle } = await import("drizzle-orm/pglite");
+  let dir: string | undefined;
+  if (options.dataDir) {
+    mkdirSync(options.dataDir, { recursive: true });
+    dir = join(options.dataDir, "pgdata");
+  }
+  const pglite = new PGlite(dir);
+  await pglite.exec("SET default_transaction_isolation = 'serializable'");
+  const db = drizzle({ client: pglite, schema, casing: "snake_case" }) as unknown as Db;
+  return { kind: "pglite", db, pglite, close: () => pglite.close() };
+}
+
+/** Rows of a raw `db.execute(sql)`, whichever driver ran it. */
+export async function queryRows<T = Record<string, unknown>>(executor: Pick<Db, "execute">, query: SQL): Promise<T[]> {
+  const result = (await executor.execute(query)) as unknown as T[] | { rows: T[] };
+  return Array.isArray(result) ? result : result.rows;
+}

@@ -1,0 +1,20 @@
+import type { Context } from "hono";
+import type { Deps } from "../deps";
+
+/** What every request carries in Hono's context: the request id, and whoever the auth guard let in. */
+export interface Principal {
+  kind: "user" | "vendor" | "admin" | "partner" | "job" | "gateway";
+  id: string;
+  role?: string;
+  scopes?: string[];
+}
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    deps: Deps;
+    principal?: Principal;
+  };
+}
+
+export type AppContext = Context<AppEnv>;

@@ -1,0 +1,69 @@
+import type { MiddlewareHandler } from "hono";
+import { getConnInfo } from "hono/bun";
+import type { Deps } from "../deps";
+import { newId } from "../lib/ids";
+import type { AppEnv } from "./context";
+import { AppError } from "./errors";
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Request id in (X-Request-Id, when sane) and out; deps on the context; one log line per request. */
+export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : newId("req");
+    c.set("requestId", requestId);
+    c.set("deps", deps);
+    const started = performance.now();
+    await next();
+    c.header("X-Request-Id", requestId);
+    const status = c.res.status;
+    const latency = (performance.now() - started) / 1000;
+    const traceHeader = c.req.header("x-cloud-trace-context");
+    const traceId = traceHeader?.split("/")[0];
+    const url = new URL(c.req.url);
+    const line = {
+      requestId,
+      httpRequest: {
+        requestMethod: c.req.method,
+        requestUrl: url.pathname + url.search,
+        status,
+        userAgent: c.req.header("user-agent"),
+        remoteIp: clientIp(c),
+        latency: `${latency.toFixed(4)}s`,
+      },
+      principal: c.get("principal") ? { kind: c.get("principal")!.kind, id: c.get("principal")!.id } : undefined,
+      ...(traceId && deps.config.gcpProject
+        ? { "logging.googleapis.com/trace": `projects/${deps.config.gcpProject}/traces/${traceId}` }
+        : traceId
+          ? { trace: traceId }
+          : {}),
+    };
+    const message = `${c.req.method} ${url.pathname} ${status}`;
+    if (status >= 500) deps.logger.error(line, message);
+    else deps.logger.info(line, message);
+  };
+}
+
+/** The caller's address: Cloud Run puts the client first in X-Forwarded-For. */
+export function clientIp(c: Parameters<MiddlewareHandler<AppEnv>>[0]): string {
+  const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+  if (forwarded) return forwarded;
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** JSON APIs refuse other bodies with 415 rather than guessing. */
+export const requireJsonBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (["POST", "PUT", "PATCH"].includes(c.req.method)) {
+    const type = c.req.header("content-type");
+    const length = c.req.header("content-length");
+    const hasBody = type !== undefined || (length !== undefined && length !== "0");
+    if (hasBody && !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type ?? ""))
+      throw new AppError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json.");
+  }
+  await next();
+};

@@ -1,0 +1,47 @@
+import { createApp } from "./app";
+import { ConfigError, loadConfig } from "./config";
+import { migrate } from "./db/migrate";
+import { buildDeps } from "./deps";
+
+/** Boot: config → deps → migrations → HTTP. SIGTERM (Cloud Run) drains in-flight requests, then closes the pool. */
+async function main() {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const deps = await buildDeps(config);
+  const { logger } = deps;
+  if (config.generatedSecrets.length)
+    logger.warn(
+      { generated: config.generatedSecrets, file: `${config.dataDir}/dev-secrets.json` },
+      "development secrets generated for this data dir (read them from the file, never from logs)",
+    );
+  const { applied } = await migrate(deps.database);
+  const app = createApp(deps);
+  const server = Bun.serve({ port: config.port, fetch: app.fetch, maxRequestBodySize: config.maxBodyBytes * 4 });
+  logger.info(
+    { port: server.port, role: config.role, env: config.env, database: deps.database.kind, migrations: applied },
+    "keshless listening",
+  );
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down: draining in-flight requests");
+    await server.stop(false);
+    await deps.database.close();
+    logger.info("shutdown complete");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+await main();

@@ -1,0 +1,32 @@
+/** Money is integer cents. Amounts cross the API as JSON integers and become bigint at the ledger. */
+
+export const CURRENCIES = ["SZL"] as const;
+export type Currency = (typeof CURRENCIES)[number];
+
+/**
+ * Splits `total` across `weights` so the parts sum exactly to `total` (largest remainder):
+ * integer arithmetic only, ties broken by position so the result is deterministic.
+ */
+export function allocate(total: bigint, weights: bigint[]): bigint[] {
+  const sum = weights.reduce((a, b) => a + b, 0n);
+  if (sum <= 0n) throw new Error("allocate: weights must sum to a positive number");
+  const parts = weights.map((w) => (total * w) / sum);
+  const remainders = weights.map((w, i) => ({ i, r: (total * w) % sum }));
+  let left = total - parts.reduce((a, b) => a + b, 0n);
+  remainders.sort((a, b) => (a.r === b.r ? a.i - b.i : a.r > b.r ? -1 : 1));
+  for (const { i } of remainders) {
+    if (left === 0n) break;
+    parts[i]! += 1n;
+    left -= 1n;
+  }
+  return parts;
+}
+
+/** Formats cents for people: 150 → "E1.50". */
+export function formatAmount(cents: number | bigint, currency: Currency | string = "SZL"): string {
+  const value = BigInt(cents);
+  const sign = value < 0n ? "-" : "";
+  const abs = value < 0n ? -value : value;
+  const symbol = currency === "SZL" ? "E" : `${currency} `;
+  return `${sign}${symbol}${abs / 100n}.${String(abs % 100n).padStart(2, "0")}`;
+}
