@@ -302,6 +302,15 @@ export function createLedger({ database, logger, config }: LedgerDeps) {
     return account;
   }
 
+  /** An owner's account of a kind, e.g. a user's SZL wallet (code `user_wallet:usr_…:SZL`). */
+  async function findAccount(kind: AccountKind, ownerId: string, currency: string): Promise<Account | undefined> {
+    const [row] = await db
+      .select()
+      .from(ledgerAccounts)
+      .where(eq(ledgerAccounts.code, `${kind}:${ownerId}:${currency}`));
+    return row ? toAccount(row) : undefined;
+  }
+
   async function getAccount(id: string): Promise<Account | undefined> {
     const [row] = await db.select().from(ledgerAccounts).where(eq(ledgerAccounts.id, id));
     return row ? toAccount(row) : undefined;
@@ -472,6 +481,7 @@ export function createLedger({ database, logger, config }: LedgerDeps) {
     openAccount,
     systemAccount,
     getAccount,
+    findAccount,
     transfer,
     hold,
     postHold,
