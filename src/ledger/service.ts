@@ -505,7 +505,8 @@ function idReused(id: string, field: string) {
 
 function assertSameRequest(id: string, stored: any, request: Record<string, unknown>) {
   for (const [field, value] of Object.entries(request)) {
-    if (JSON.stringify(stored?.[field] ?? null) !== JSON.stringify(value ?? null)) throw idReused(id, field);
+    // jsonb reorders object keys, so compare structurally rather than as text.
+    if (!Bun.deepEquals(stored?.[field] ?? null, value ?? null)) throw idReused(id, field);
   }
 }
 
