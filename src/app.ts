@@ -4,13 +4,21 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
+import { auditRoutes } from "./audit/routes";
 import { mapDatabaseError } from "./db/pg-errors";
 import type { Deps } from "./deps";
 import type { AppContext } from "./http/context";
 import { AppError, errorBody } from "./http/errors";
 import { requestContext, requireJsonBody } from "./http/middleware";
 import { createRouter } from "./http/router";
+import { adminRoutes } from "./identity/routes/admin";
+import { partnerRoutes } from "./identity/routes/partner";
+import { userRoutes } from "./identity/routes/users";
+import { vendorRoutes } from "./identity/routes/vendors";
+import { devOutboxRoutes } from "./notifications/routes";
+import { devCliRoutes } from "./ops/dev-cli";
 import { opsRoutes } from "./ops/routes";
+import { paymentRoutes } from "./payments/routes";
 
 /** The whole HTTP surface. KESHLESS_ROLE picks which route groups this deployment mounts. */
 export function createApp(deps: Deps) {
@@ -98,7 +106,17 @@ type Role = Deps["config"]["role"];
 
 /** Route groups and the deployments (KESHLESS_ROLE) that serve them. */
 function routeGroups(): { roles: Role[]; router: ReturnType<typeof createRouter> }[] {
-  return [];
+  return [
+    { roles: ["all", "api"], router: userRoutes() },
+    { roles: ["all", "api"], router: vendorRoutes() },
+    { roles: ["all", "api"], router: adminRoutes() },
+    { roles: ["all", "api"], router: auditRoutes() },
+    { roles: ["all", "api"], router: partnerRoutes() },
+    { roles: ["all", "api"], router: paymentRoutes() },
+    { roles: ["all", "api"], router: devCliRoutes() },
+    // The handler answers 404 in production.
+    { roles: ["all", "api", "ussd"], router: devOutboxRoutes() },
+  ];
 }
 
 function methodNotAllowedResponse(c: AppContext, methods: string[]) {
@@ -119,6 +137,9 @@ function toAppError(error: unknown): AppError | undefined {
     // Hono's validator throws 400 for a body that is not JSON.
     if (error.status === 400) return new AppError("VALIDATION_FAILED", "The body is not valid JSON.");
     if (error.status === 413) return new AppError("PAYLOAD_TOO_LARGE", "The body is too large.");
+    // @hono/zod-openapi refuses a body whose type the route does not declare (routes outside requireJsonBody).
+    if (error.status === 415)
+      return new AppError("UNSUPPORTED_MEDIA_TYPE", "This route does not accept that Content-Type.");
     if (error.status === 401) return new AppError("UNAUTHENTICATED", "Authentication is required.");
     return undefined;
   }

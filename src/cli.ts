@@ -1,4 +1,6 @@
-import { loadConfig } from "./config";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Config, loadConfig } from "./config";
 import { migrate } from "./db/migrate";
 import { buildDeps, type Deps } from "./deps";
 import { createLogger } from "./http/logger";
@@ -8,7 +10,7 @@ import { createLogger } from "./http/logger";
  * and exits non-zero on failure. Logs go to stderr so stdout stays machine-readable.
  */
 
-type Flags = Record<string, string>;
+export type Flags = Record<string, string>;
 type Command = { describe: string; run: (deps: Deps, flags: Flags) => Promise<{ result: unknown; ok?: boolean }> };
 
 export class CliError extends Error {}
@@ -38,6 +40,43 @@ export function registerCommand(name: string, command: Command) {
   commands[name] = command;
 }
 
+/** Runs one registered command over existing deps (the CLI process, or a server on behalf of one). */
+export async function runCommand(deps: Deps, name: string, flags: Flags): Promise<{ result: unknown; ok: boolean }> {
+  const command = commands[name];
+  if (!command) throw new CliError(`unknown command ${name}`);
+  const { result, ok = true } = await command.run(deps, flags);
+  return { result, ok };
+}
+
+/**
+ * The embedded database (PGlite) belongs to one process. While `bun run start` holds it, the server
+ * leaves its address in the data dir and CLI commands run inside that server (POST /dev/cli, guarded by
+ * the job secret, development only) instead of opening a second, diverging copy of the database.
+ */
+const serverFile = (config: Pick<Config, "dataDir">) => join(config.dataDir, "server.json");
+
+export function announceEmbeddedServer(config: Config, port: number) {
+  writeFileSync(serverFile(config), JSON.stringify({ pid: process.pid, port }), { mode: 0o600 });
+}
+
+export function withdrawEmbeddedServer(config: Config) {
+  rmSync(serverFile(config), { force: true });
+}
+
+function runningEmbeddedServer(config: Config): { port: number } | undefined {
+  if (config.databaseUrl || !existsSync(serverFile(config))) return undefined;
+  try {
+    const { pid, port } = JSON.parse(readFileSync(serverFile(config), "utf8"));
+    process.kill(pid, 0);
+    return { port };
+  } catch {
+    return undefined;
+  }
+}
+
+const printJson = (value: unknown) =>
+  console.log(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+
 function parseFlags(args: string[]): Flags {
   const flags: Flags = {};
   for (let i = 0; i < args.length; i++) {
@@ -63,10 +102,22 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     const flags = parseFlags(rest);
     const config = loadConfig();
+    const server = runningEmbeddedServer(config);
+    if (server) {
+      const response = await fetch(`http://127.0.0.1:${server.port}/dev/cli`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-job-secret": config.secrets.job },
+        body: JSON.stringify({ command: name, flags }),
+      });
+      const body = (await response.json()) as { result?: unknown; ok?: boolean; error?: { message: string } };
+      if (!response.ok) throw new CliError(body.error?.message ?? `server answered ${response.status}`);
+      printJson(body.result);
+      return body.ok ? 0 : 1;
+    }
     deps = await buildDeps(config, { logger: createLogger(config, process.stderr as never) });
     if (name !== "db:migrate") await migrate(deps.database);
-    const { result, ok = true } = await command.run(deps, flags);
-    console.log(JSON.stringify(result, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+    const { result, ok } = await runCommand(deps, name!, flags);
+    printJson(result);
     return ok ? 0 : 1;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

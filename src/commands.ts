@@ -1,2 +1,2 @@
 /** Imports each domain's CLI commands so they register with src/cli.ts. */
-export {};
+import "./identity/cli";

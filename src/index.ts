@@ -1,4 +1,5 @@
 import { createApp } from "./app";
+import { announceEmbeddedServer, withdrawEmbeddedServer } from "./cli";
 import { ConfigError, loadConfig } from "./config";
 import { migrate } from "./db/migrate";
 import { buildDeps } from "./deps";
@@ -24,7 +25,21 @@ async function main() {
     );
   const { applied } = await migrate(deps.database);
   const app = createApp(deps);
-  const server = Bun.serve({ port: config.port, fetch: app.fetch, maxRequestBodySize: config.maxBodyBytes * 4 });
+  const server = Bun.serve({
+    port: config.port,
+    fetch: app.fetch,
+    maxRequestBodySize: config.maxBodyBytes * 4,
+    // Bun's default (10 s) resets any response slower than that, e.g. a backup or report job; Cloud Run's
+    // request timeout (300 s) is the bound that matters.
+    idleTimeout: 0,
+  });
+  if (deps.database.kind === "pglite") announceEmbeddedServer(config, server.port ?? config.port);
+  // Delivers queued notifications (OTP codes first) and sweeps spent rate-limit rows.
+  deps.notifications.start();
+  const sweeper = setInterval(
+    () => void deps.rateLimiter.sweep(deps.now()).catch((err) => logger.warn({ err }, "rate-limit sweep failed")),
+    5 * 60_000,
+  );
   logger.info(
     { port: server.port, role: config.role, env: config.env, database: deps.database.kind, migrations: applied },
     "keshless listening",
@@ -36,6 +51,9 @@ async function main() {
     stopping = true;
     logger.info({ signal }, "shutting down: draining in-flight requests");
     await server.stop(false);
+    if (deps.database.kind === "pglite") withdrawEmbeddedServer(config);
+    clearInterval(sweeper);
+    await deps.notifications.stop();
     await deps.database.close();
     logger.info("shutdown complete");
     process.exit(0);

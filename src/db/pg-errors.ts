@@ -16,6 +16,36 @@ export function sqlMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The constraint a violation names (postgres.js: constraint_name, PGlite: constraint). */
+export function sqlConstraint(error: unknown): string | undefined {
+  let e: any = error;
+  for (let depth = 0; e && depth < 4; depth++, e = e.cause) {
+    const name = e.constraint_name ?? e.constraint;
+    if (typeof name === "string") return name;
+  }
+  return undefined;
+}
+
+// The driver's own codes when the database cannot be reached at all (no SQLSTATE was ever received).
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EPIPE",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+]);
+
+function isConnectionFailure(error: unknown): boolean {
+  let e: any = error;
+  for (let depth = 0; e && depth < 4; depth++, e = e.cause) if (CONNECTION_CODES.has(e.code)) return true;
+  return false;
+}
+
 export const isSerializationFailure = (error: unknown) => {
   const state = sqlState(error);
   return state === "40001" || state === "40P01";
@@ -23,9 +53,11 @@ export const isSerializationFailure = (error: unknown) => {
 
 /**
  * The one place Postgres errors become API errors. Our own PL/pgSQL raises use class KL
- * (KL001 insufficient funds, KL002 not found, KL003 conflict, KL004 invalid).
+ * (KL001 insufficient funds, KL002 not found, KL003 conflict, KL004 invalid, KL005 limit named by the message).
  */
 export function mapDatabaseError(error: unknown): AppError | undefined {
+  if (isConnectionFailure(error))
+    return new AppError("UNAVAILABLE", "The database is unreachable; try again.", undefined, { "Retry-After": "5" });
   const state = sqlState(error);
   if (!state) return undefined;
   const message = sqlMessage(error);
@@ -35,24 +67,34 @@ export function mapDatabaseError(error: unknown): AppError | undefined {
     case "23503":
       return new AppError("CONFLICT", "That refers to something that does not exist or is still in use.");
     case "22P02":
+    case "22021":
     case "22003":
     case "22001":
     case "23502":
       return new AppError("VALIDATION_FAILED", "A value is not acceptable.");
     case "KL001":
-    case "23514":
       return new AppError("INSUFFICIENT_FUNDS", "The account does not have enough available funds.");
+    case "23514":
+      // Only the balance guards mean "not enough money"; any other CHECK is a value the schema refuses.
+      if (/guard/.test(sqlConstraint(error) ?? "guard"))
+        return new AppError("INSUFFICIENT_FUNDS", "The account does not have enough available funds.");
+      return new AppError("VALIDATION_FAILED", "A value is not acceptable.");
     case "KL002":
       return new AppError("NOT_FOUND", message);
     case "KL003":
       return new AppError("CONFLICT", message);
     case "KL004":
       return new AppError("VALIDATION_FAILED", message);
+    case "KL005":
+      return new AppError("LIMIT_EXCEEDED", `This would exceed the ${message} limit.`, { limit: message });
     case "40001":
     case "40P01":
     case "55P03":
     case "57014":
     case "53300":
+    case "57P01":
+    case "57P02":
+    case "57P03":
       return new AppError("UNAVAILABLE", "The service is busy; try again.", undefined, { "Retry-After": "1" });
     default:
       if (state.startsWith("08"))

@@ -4,6 +4,7 @@ import type { Deps } from "../deps";
 import { newId } from "../lib/ids";
 import type { AppEnv } from "./context";
 import { AppError } from "./errors";
+import { loggableUrl } from "./logger";
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -26,7 +27,7 @@ export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
       requestId,
       httpRequest: {
         requestMethod: c.req.method,
-        requestUrl: url.pathname + url.search,
+        requestUrl: loggableUrl(url),
         status,
         userAgent: c.req.header("user-agent"),
         remoteIp: clientIp(c),

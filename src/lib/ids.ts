@@ -16,7 +16,9 @@ export type IdPrefix =
   | "otp"
   | "dev"
   | "aud"
-  | "ntf";
+  | "ntf"
+  | "ses"
+  | "rtk";
 
 export function newId(prefix: IdPrefix, length = 20): string {
   const bytes = randomBytes(length);

@@ -1,0 +1,284 @@
+import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { decodeCursor, encodeCursor, type RequestMeta } from "../audit/service";
+import { queryRows } from "../db/client";
+import { sqlState } from "../db/pg-errors";
+import { AppError } from "../http/errors";
+import { newId } from "../lib/ids";
+import { ADMIN_ROLES, type AdminRole, permissionsOf } from "./permissions";
+import { admins, authSessions } from "./schema";
+import { createSealer, matchTotp, newTotpSecret, type Passwords, passwordProblem } from "./secrets";
+import { frozen, type TokenService, type Tokens } from "./tokens";
+import { deferred, type IdentityDeps, transact } from "./tx";
+
+export interface Admin {
+  id: string;
+  email: string;
+  role: AdminRole;
+  status: "active" | "disabled";
+  permissions: string[];
+  lastLoginAt: string | null;
+  createdAt: string;
+}
+
+type Row = typeof admins.$inferSelect;
+
+const toAdmin = (r: Row): Admin => ({
+  id: r.id,
+  email: r.email,
+  role: r.role as AdminRole,
+  status: r.status as Admin["status"],
+  permissions: permissionsOf(r.role),
+  lastLoginAt: r.lastLoginAt?.toISOString() ?? null,
+  createdAt: r.createdAt.toISOString(),
+});
+
+const badLogin = () => new AppError("UNAUTHENTICATED", "The email, password or code is wrong.");
+
+/** Admins: email + password (argon2id) + TOTP (RFC 6238), one role each. */
+export function createAdmins(deps: IdentityDeps, tools: { passwords: Passwords; tokens: TokenService }) {
+  const { passwords, tokens } = tools;
+  const { db } = deps.database;
+  const auth = deps.config.auth;
+  const sealer = createSealer(deps.config.secrets.totp);
+
+  async function get(id: string): Promise<Admin | undefined> {
+    const [r] = await db.select().from(admins).where(eq(admins.id, id));
+    return r ? toAdmin(r) : undefined;
+  }
+
+  /** Newest first. */
+  async function list(filter: { limit: number; cursor?: string }) {
+    const c = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+    const rows = await db
+      .select()
+      .from(admins)
+      .where(c ? or(lt(admins.createdAt, c.at), and(eq(admins.createdAt, c.at), lt(admins.id, c.id))) : undefined)
+      .orderBy(desc(admins.createdAt), desc(admins.id))
+      .limit(filter.limit + 1);
+    const page = rows.slice(0, filter.limit);
+    const last = page[page.length - 1];
+    return {
+      data: page.map(toAdmin),
+      nextCursor: rows.length > filter.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    };
+  }
+
+  /** The TOTP secret and its otpauth:// URL are returned once, here, for the authenticator app. */
+  async function create({
+    ctx,
+    input,
+  }: {
+    ctx: RequestMeta;
+    input: { email: string; password: string; role: string };
+  }): Promise<Admin & { totpSecret: string; otpauthUrl: string }> {
+    if (!(ADMIN_ROLES as readonly string[]).includes(input.role))
+      throw new AppError("VALIDATION_FAILED", `The role must be one of ${ADMIN_ROLES.join(", ")}.`, [
+        { path: "role", message: "unknown role" },
+      ]);
+    const email = input.email.trim().toLowerCase();
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email))
+      throw new AppError("VALIDATION_FAILED", "The email is not valid.", [{ path: "email", message: "not valid" }]);
+    const problem = passwordProblem(input.password);
+    if (problem)
+      throw new AppError("VALIDATION_FAILED", `The password ${problem}.`, [{ path: "password", message: problem }]);
+    const passwordHash = await passwords.hash(input.password);
+    const totpSecret = newTotpSecret();
+    try {
+      const r = await transact(
+        deps,
+        async (tx) => {
+          const now = deps.now();
+          const id = newId("adm");
+          const [created] = await tx
+            .insert(admins)
+            .values({
+              id,
+              email,
+              passwordHash,
+              role: input.role,
+              totpSecret: sealer.seal(totpSecret),
+              createdBy: ctx.actor?.id ?? null,
+              createdAt: now,
+              updatedAt: now,
+            })
+            .returning();
+          await deps.audit.record(
+            { action: "admin.create", target: { type: "admin", id }, details: { email, role: input.role } },
+            ctx,
+            tx,
+          );
+          return created!;
+        },
+        undefined,
+        "admins.create",
+      );
+      const label = encodeURIComponent(`Keshless:${email}`);
+      return {
+        ...toAdmin(r),
+        totpSecret,
+        otpauthUrl: `otpauth://totp/${label}?secret=${totpSecret}&issuer=Keshless&algorithm=SHA1&digits=6&period=30`,
+      };
+    } catch (error) {
+      if (sqlState(error) === "23505") throw new AppError("CONFLICT", "An admin with that email already exists.");
+      throw error;
+    }
+  }
+
+  async function recordLoginFailure(adminId: string, ctx: RequestMeta, reason: string) {
+    await transact(
+      deps,
+      async (tx) => {
+        const now = deps.now();
+        const lockUntil = new Date(now.getTime() + auth.loginLock * 1000);
+        const [r] = await queryRows<{ failed_login_count: number; locked_until: string | null }>(
+          tx,
+          sql`update admins set
+                failed_login_count = case when failed_login_count + 1 >= ${auth.loginMaxAttempts} then 0
+                                          else failed_login_count + 1 end,
+                locked_until = case when failed_login_count + 1 >= ${auth.loginMaxAttempts}
+                                    then ${lockUntil.toISOString()}::timestamptz else locked_until end
+              where id = ${adminId}
+              returning failed_login_count, locked_until`,
+        );
+        await deps.audit.record(
+          { action: "admin.login.failed", target: { type: "admin", id: adminId }, details: { reason } },
+          ctx,
+          tx,
+        );
+        if (r?.locked_until && new Date(r.locked_until) > now && Number(r.failed_login_count) === 0)
+          await deps.audit.record(
+            {
+              action: "admin.login.locked",
+              target: { type: "admin", id: adminId },
+              details: { lockedUntil: new Date(r.locked_until).toISOString() },
+            },
+            ctx,
+            tx,
+          );
+      },
+      undefined,
+      "admins.loginFailure",
+    );
+  }
+
+  async function login({
+    ctx,
+    input,
+  }: {
+    ctx: RequestMeta;
+    input: { email: string; password: string; totp: string };
+  }): Promise<Tokens & { admin: Admin }> {
+    await deps.rateLimiter.enforce(
+      [{ key: `admin-login:ip:${ctx.ip ?? "unknown"}`, limit: auth.authIpPerHour, periodSeconds: 3600 }],
+      deps.now(),
+    );
+    const email = input.email.trim().toLowerCase();
+    const [r] = await db.select().from(admins).where(eq(admins.email, email));
+    if (!r) {
+      await passwords.burn(input.password);
+      await deps.audit.record({ action: "admin.login.failed", details: { reason: "unknown_email" } }, ctx);
+      throw badLogin();
+    }
+    const now = deps.now();
+    if (r.lockedUntil && r.lockedUntil > now) {
+      await deps.audit.record(
+        { action: "admin.login.refused", target: { type: "admin", id: r.id }, details: { reason: "locked" } },
+        ctx,
+      );
+      throw new AppError("FORBIDDEN", `Too many failed sign-ins: locked until ${r.lockedUntil.toISOString()}.`, {
+        reason: "ACCOUNT_LOCKED",
+        lockedUntil: r.lockedUntil.toISOString(),
+      });
+    }
+    const passwordOk = await passwords.verify(input.password, r.passwordHash);
+    const step = matchTotp(sealer.open(r.totpSecret), input.totp, now);
+    if (!passwordOk || step === null) {
+      await recordLoginFailure(r.id, ctx, !passwordOk ? "wrong_password" : "wrong_totp");
+      throw badLogin();
+    }
+    if (step <= r.totpLastStep) {
+      await recordLoginFailure(r.id, ctx, "totp_reused");
+      throw badLogin();
+    }
+    if (r.status !== "active") {
+      await deps.audit.record(
+        { action: "admin.login.refused", target: { type: "admin", id: r.id }, details: { reason: r.status } },
+        ctx,
+      );
+      throw frozen("admin");
+    }
+    return transact(
+      deps,
+      async (tx) => {
+        // The step moves only forward, atomically: two logins racing with one code cannot both pass.
+        const claimed = await tx
+          .update(admins)
+          .set({ totpLastStep: step, failedLoginCount: 0, lockedUntil: null, lastLoginAt: deps.now() })
+          .where(and(eq(admins.id, r.id), lt(admins.totpLastStep, step)))
+          .returning({ id: admins.id });
+        if (!claimed.length) return deferred(badLogin());
+        const session = await tokens.openSession(
+          { kind: "admin", principalId: r.id, ...(ctx.ip ? { ip: ctx.ip } : {}) },
+          tx,
+        );
+        await deps.audit.record(
+          {
+            action: "admin.login",
+            actor: { type: "admin", id: r.id },
+            target: { type: "session", id: session.sessionId },
+          },
+          ctx,
+          tx,
+        );
+        const { sessionId: _, ...issued } = session;
+        return { ...issued, admin: toAdmin(r) };
+      },
+      undefined,
+      "admins.login",
+    );
+  }
+
+  async function refresh({ ctx, input }: { ctx: RequestMeta; input: { refreshToken: string } }) {
+    const { principalId, ...rest } = await tokens.refresh("admin", input.refreshToken, ctx);
+    return { ...rest, admin: (await get(principalId))! };
+  }
+
+  /** Disables an admin and ends their sessions. Nobody disables themselves (there must be someone left to undo it). */
+  async function disable({ ctx, input }: { ctx: RequestMeta; input: { adminId: string; reason: string } }) {
+    if (ctx.actor?.id === input.adminId) throw new AppError("CONFLICT", "You cannot disable your own account.");
+    await transact(
+      deps,
+      async (tx) => {
+        const now = deps.now();
+        const [r] = await tx
+          .update(admins)
+          .set({ status: "disabled", updatedAt: now })
+          .where(eq(admins.id, input.adminId))
+          .returning();
+        if (!r) return deferred(new AppError("NOT_FOUND", "No such admin."));
+        await tx
+          .update(authSessions)
+          .set({ revokedAt: now, revokedReason: "admin_disabled" })
+          .where(
+            and(
+              eq(authSessions.principalType, "admin"),
+              eq(authSessions.principalId, input.adminId),
+              isNull(authSessions.revokedAt),
+            ),
+          );
+        await deps.audit.record(
+          { action: "admin.disable", target: { type: "admin", id: input.adminId }, details: { reason: input.reason } },
+          ctx,
+          tx,
+        );
+      },
+      undefined,
+      "admins.disable",
+    );
+    return (await get(input.adminId))!;
+  }
+
+  return { get, list, create, login, refresh, disable };
+}
+
+export type AdminService = ReturnType<typeof createAdmins>;

@@ -1,0 +1,63 @@
+import type { RequestMeta } from "../audit/service";
+import { registerCommand, requireFlag } from "../cli";
+
+/** Operator commands: the first admin, vendors and partners before any dashboard exists. */
+
+const cli: RequestMeta = { actor: { type: "system", id: "cli" } };
+
+registerCommand("admin:create", {
+  describe: "create an admin: --email E --password P --role super_admin|compliance|finance|support",
+  run: async (deps, flags) => {
+    const admin = await deps.identity.admins.create({
+      ctx: cli,
+      input: {
+        email: requireFlag(flags, "email"),
+        password: requireFlag(flags, "password"),
+        role: requireFlag(flags, "role"),
+      },
+    });
+    return {
+      result: {
+        id: admin.id,
+        email: admin.email,
+        role: admin.role,
+        totpSecret: admin.totpSecret,
+        otpauthUrl: admin.otpauthUrl,
+      },
+    };
+  },
+});
+
+registerCommand("vendor:create", {
+  describe: "create a vendor and its wallet: --name N --email E --password P --phone PH",
+  run: async (deps, flags) => {
+    const vendor = await deps.identity.vendors.create({
+      ctx: cli,
+      input: {
+        name: requireFlag(flags, "name"),
+        email: requireFlag(flags, "email"),
+        password: requireFlag(flags, "password"),
+        phone: requireFlag(flags, "phone"),
+        registrationNumber: flags["registration-number"],
+        address: flags.address,
+        category: flags.category,
+      },
+    });
+    return { result: { id: vendor.id, code: vendor.code, name: vendor.name, phone: vendor.phone } };
+  },
+});
+
+registerCommand("partner:create", {
+  describe: "create a partner, its settlement account and an API key (shown once): --name N [--scopes a,b]",
+  run: async (deps, flags) => {
+    const scopes = flags.scopes
+      ?.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const partner = await deps.identity.partners.create({
+      ctx: cli,
+      input: { name: requireFlag(flags, "name"), ...(scopes?.length ? { scopes } : {}) },
+    });
+    return { result: { id: partner.id, apiKey: partner.apiKey, name: partner.name, scopes: partner.key.scopes } };
+  },
+});

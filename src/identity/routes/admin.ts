@@ -1,0 +1,510 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { adminAuth, requestMeta, sessionIdOf } from "../../http/auth";
+import { AppError } from "../../http/errors";
+import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../../http/router";
+import { ADMIN_ROLES } from "../permissions";
+import {
+  adminSchema,
+  adminSessionSchema,
+  adminUserSchema,
+  deviceSchema,
+  emailField,
+  idParam,
+  issuedKeySchema,
+  jsonBody,
+  partnerKeySchema,
+  partnerSchema,
+  passwordField,
+  phoneField,
+  reasonBody,
+  refreshBody,
+  scopesField,
+  userSchema,
+  vendorViewSchema,
+} from "./schemas";
+
+const bearer = [{ bearer: [] }];
+const rateField = z.number().int().min(1).max(1_000_000).optional();
+
+/** /admin/v1: sign-in, and users, vendors, admins and partners as the dashboard manages them. Every write is audited. */
+export function adminRoutes() {
+  const router = createRouter();
+
+  // ------------------------------------------------------------------ sign-in
+  router.openapi(
+    createRoute({
+      method: "post",
+      path: "/admin/v1/auth/login",
+      tags: ["admin: sign-in"],
+      summary: "Sign in with email, password and a TOTP code (RFC 6238; each code works once)",
+      request: jsonBody(
+        z
+          .object({ email: emailField, password: passwordField, totp: z.string().regex(/^\d{6}$/, "must be 6 digits") })
+          .openapi("AdminLoginRequest"),
+      ),
+      responses: { 200: jsonContent(adminSessionSchema, "Signed in"), ...errorResponses(400, 401, 403, 429) },
+    }),
+    async (c) =>
+      c.json(await c.get("deps").identity.admins.login({ ctx: requestMeta(c), input: c.req.valid("json") }), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: "post",
+      path: "/admin/v1/auth/refresh",
+      tags: ["admin: sign-in"],
+      summary: "Rotate the refresh token (admin sessions end 12 hours after sign-in)",
+      request: jsonBody(refreshBody),
+      responses: { 200: jsonContent(adminSessionSchema, "New tokens"), ...errorResponses(400, 401, 403) },
+    }),
+    async (c) =>
+      c.json(await c.get("deps").identity.admins.refresh({ ctx: requestMeta(c), input: c.req.valid("json") }), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: "post",
+      path: "/admin/v1/auth/logout",
+      tags: ["admin: sign-in"],
+      summary: "End this session",
+      security: bearer,
+      middleware: [adminAuth()] as const,
+      responses: { 204: { description: "Signed out" }, ...errorResponses(401, 403) },
+    }),
+    async (c) => {
+      await c.get("deps").identity.tokens.revokeSession(sessionIdOf(c), "logout");
+      return c.body(null, 204);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: "get",
+      path: "/admin/v1/me",
+      tags: ["admin: sign-in"],
+      summary: "The signed-in admin and their permissions",
+      security: bearer,
+      middleware: [adminAuth()] as const,
+      responses: { 200: jsonContent(adminSchema, "The admin"), ...errorResponses(401, 403) },
+    }),
+    async (c) => {
+      const admin = await c.get("deps").identity.admins.get(c.get("principal")!.id);
+      if (!admin) throw new AppError("UNAUTHENTICATED", "Authentication is required.");
+      return c.json(admin, 200);
+    },
+  );
+
+  // ------------------------------------------------------------------ users
+  router.openapi(
+    createRoute({
+      method: "get",
+      path: "/admin/v1/users",
+      tags: ["admin: users"],
+      summary: "Search users by id, phone (or its last digits) or name; newest first",
+      security: bearer,
+      middleware: [adminAuth("users:read")] as const,
+      request: {
+        query: paginationQuery.extend({
+          q: z.string().trim().max(100).optional(),
+          status: z.enum(["active", "frozen", "deleted"]).optional(),
+        }),
+      },
+      responses: { 200: jsonContent(listOf(userSchema), "Users"), ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => {
+      const query = c.req.valid("query");
+      const deps = c.get("deps");
+      const page = await deps.identity.users.search(query);
+      await deps.audit.record({ action: "user.search", details: { q: query.q, status: query.status } }, requestMeta(c));
+      return c.json(page, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: "get",
+      path: "/admin/v1/users/{id}",
+      tags: ["admin: users"],
+      summary: "One user, with PIN lock and wallet balance",
+      security: bearer,
+      middleware: [adminAuth("users:read")] as const,
+      request: { params: idParam },
+      responses: { 200: jsonContent(adminUserSchema, "The user"), ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const deps = c.get("deps");
+      const { id } = c.req.valid("param");
+      const user = await deps.identity.users.view(id);
+      if (!user) throw new AppError("NOT_FOUND", "No such user.");
+      await deps.audit.record({ action: "user.view", target: { type: "user", id } }, requestMeta(c));
+      return c.json(user, 200);
+    },
+  );
+
+  for (const [verb, status] of [
+    ["freeze", "frozen"],
+    ["unfreeze", "active"],
+  ] as const) {
+    router.openapi(
+      createRoute({
+        method: "post",
+        path: `/admin/v1/users/{id}/${verb}`,
+        tags: ["admin: users"],
+        summary:
+          verb === "freeze"
+            ? "Freeze a user: no sign-in, no money movement, existing tokens refused"
+            : "Unfreeze a user",
+        security: bearer,
+        middleware: [adminAuth("users:freeze")] as const,
+        request: { params: idParam, ...jsonBody(reasonBody) },
+        responses: { 200: jsonContent(adminUserSchema, "The user"), ...errorResponses(400, 401, 403, 404) },
+      }),
+      async (c) => {
+        const user = await c.get("deps").identity.users.setStatus({
+          ctx: requestMeta(c),
+          input: { userId: c.req.valid("param").id, status, reason: c.req.valid("json").reason },
+        });
+        return c.json(user, 200);
+      },
+    );
+  }
+
+  // ------------------------------------------------------------------ vendors
+  router.openapi(
+    createRoute({
+      method: "get",
+      path: "/admin/v1/vendors",
+      tags: ["admin: vendors"],
+      summary: "Search vendors by id, code, email, phone or name; newest first",
+      security: bearer,
+      middleware: [adminAuth("vendors:read")] as const,
+      request: {
+        query: paginationQuery.extend({
+          q: z.string().trim().max(100).optional(),
+          status: z.enum(["active", "frozen", "deleted"]).optional(),
+        }),
+      },
+      responses: { 200: jsonContent(listOf(vendorViewSchema), "Vendors"), ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => c.json(await c.get("deps").identity.vendors.list(c.req.valid("query")), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: "post",
+      path: "/admin/v1/vendors",
+      tags: ["admin: vendors"],
+      summary: "Create a vendor (and its wallet); the response carries the vendor code payers use",
+      security: bearer,
+      middleware: [adminAuth("vendors:create")] as const,
+      request: jsonBody(
+        z
+          .object({
+            name: z.string().trim().min(2).max(120),
+            email: emailField,
+            password: passwordField,
+            phone: phoneField,
+            registrationNumber: z.string().trim().max(64).optional(),
+            address: z.string().trim().max(300).optional(),
+            category: z.string().trim().max(64).optional(),
+          })
+          .openapi("CreateVendorRequest"),
+      ),
+      responses: { 201: jsonContent(vendorViewSchema, "Created"), ...errorResponses(400, 401, 403, 409) },
+    }),
+    async (c) =>
+      c.json(await c.get("deps").identity.vendors.create({ ctx: requestMeta(c), input: c.req.valid("json") }), 201),
+  );
+
+  router.openapi(
+    createRoute({
+      method: "get",
+      path: "/admin/v1/vendors/{id}",
+      tags: ["admin: vendors"],
+      summary: "One vendor",
+      security: bearer,
+      middleware: [adminAuth("vendors:read")] as const,
+      request: { params: idParam },
+      responses: { 200: jsonContent(vendorViewSchema, "The vendor"), ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const vendor = await c.get("deps").identity.vendors.getView(c.req.valid("param").id);
+      if (!vendor) throw new AppError("NOT_FOUND", "No such vendor.");
+      return c.json(vendor, 200);
+    },
+  );
+
+  for (const [verb, status] of [
+    ["freeze", "frozen"],
+    ["unfreeze", "active"],
+  ] as const) {
+    router.openapi(
+      createRoute({
+        method: "post",
+        path: `/admin/v1/vendors/{id}/${verb}`,
+        tags: ["admin: vendors"],
+        summary: verb === "freeze" ? "Freeze a vendor" : "Unfreeze a vendor",
+        security: bearer,
+        middleware: [adminAuth("vendors:freeze")] as const,
+        request: { params: idParam, ...jsonBody(reasonBody) },
+        responses: { 200: jsonContent(vendorViewSchema, "The vendor"), ...errorResponses(400, 401, 403, 404) },
+      }),
+      async (c) => {
+        const vendor = await c.get("deps").identity.vendors.setStatus({
+          ctx: requestMeta(c),
+          input: { vendorId: c.req.valid("param").id, status, reason: c.req.valid("json").reason },
+        });
+        return c.json(vendor, 200);
+      },
+    );
+  }
+
+  router.openapi(
+    createRoute({
+      method: "get",
+      path: "/admin/v1/vendors/{id}/devices",
+      tags: ["admin: vendors"],
+      summary: "A vendor's trusted devices",
+      security: bearer,
+      middleware: [adminAuth("vendors:read")] as const,
+      request: { params: idParam },
+      responses: { 200: jsonContent(listOf(deviceSchema), "Devices"), ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const { identity } = c.get("deps");
+      const { id } = c.req.valid("param");
+      if (!(await identity.vendors.get(id))) throw new AppError("NOT_FOUND", "No such vendor.");
+      return c.json({ data: await identity.vendors.devices(id), nextCursor: null }, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: "delete",
+      path: "/admin/v1/vendors/{id}/devices/{deviceId}",
+      tags: ["admin: vendors"],
+      summary: "Revoke a vendor's device; its sessions end",
+      security: bearer,
+      middleware: [adminAuth("vendors:devices")] as const,
+      request: { params: z.object({ id: z.string().min(1).max(64), deviceId: z.string().min(1).max(64) }) },
+      responses: { 204: { description: "Revoked" }, ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const { id, deviceId } = c.req.valid("param");
+      await c.get("deps").identity.vendors.revokeDevice({ ctx: requestMeta(c), input: { vendorId: id, id: deviceId } });
+      return c.body(null, 204);
+    },
+  );
+
+  // ------------------------------------------------------------------ admins
+  router.openapi(
+    createRoute({
+      method: "get",
+      path: "/admin/v1/admins",
+      tags: ["admin: admins"],
+      summary: "Admins",
+      security: bearer,
+      middleware: [adminAuth("admins:read")] as const,
+      request: { query: paginationQuery },
+      responses: { 200: jsonContent(listOf(adminSchema), "Admins"), ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => c.json(await c.get("deps").identity.admins.list(c.req.valid("query")), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: "post",
+      path: "/admin/v1/admins",
+      tags: ["admin: admins"],
+      summary: "Create an admin; the TOTP secret is in this response only",
+      security: bearer,
+      middleware: [adminAuth("admins:manage")] as const,
+      request: jsonBody(
+        z
+          .object({ email: emailField, password: passwordField, role: z.enum(ADMIN_ROLES) })
+          .openapi("CreateAdminRequest"),
+      ),
+      responses: {
+        201: jsonContent(
+          adminSchema.extend({ totpSecret: z.string(), otpauthUrl: z.string() }).openapi("CreatedAdmin"),
+          "Created",
+        ),
+        ...errorResponses(400, 401, 403, 409),
+      },
+    }),
+    async (c) =>
+      c.json(await c.get("deps").identity.admins.create({ ctx: requestMeta(c), input: c.req.valid("json") }), 201),
+  );
+
+  router.openapi(
+    createRoute({
+      method: "post",
+      path: "/admin/v1/admins/{id}/disable",
+      tags: ["admin: admins"],
+      summary: "Disable an admin; their sessions end",
+      security: bearer,
+      middleware: [adminAuth("admins:manage")] as const,
+      request: { params: idParam, ...jsonBody(reasonBody) },
+      responses: { 200: jsonContent(adminSchema, "The admin"), ...errorResponses(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const admin = await c.get("deps").identity.admins.disable({
+        ctx: requestMeta(c),
+        input: { adminId: c.req.valid("param").id, reason: c.req.valid("json").reason },
+      });
+      return c.json(admin, 200);
+    },
+  );
+
+  // ------------------------------------------------------------------ partners
+  router.openapi(
+    createRoute({
+      method: "post",
+      path: "/admin/v1/partners",
+      tags: ["admin: partners"],
+      summary: "Create a partner, its settlement account and a first API key (shown once)",
+      security: bearer,
+      middleware: [adminAuth("partners:manage")] as const,
+      request: jsonBody(
+        z
+          .object({ name: z.string().trim().min(2).max(120), scopes: scopesField.optional(), ratePerMinute: rateField })
+          .openapi("CreatePartnerRequest"),
+      ),
+      responses: {
+        201: jsonContent(partnerSchema.extend(issuedKeySchema.shape).openapi("CreatedPartner"), "Created"),
+        ...errorResponses(400, 401, 403),
+      },
+    }),
+    async (c) =>
+      c.json(await c.get("deps").identity.partners.create({ ctx: requestMeta(c), input: c.req.valid("json") }), 201),
+  );
+
+  router.openapi(
+    createRoute({
+      method: "get",
+      path: "/admin/v1/partners/{id}",
+      tags: ["admin: partners"],
+      summary: "One partner",
+      security: bearer,
+      middleware: [adminAuth("partners:read")] as const,
+      request: { params: idParam },
+      responses: { 200: jsonContent(partnerSchema, "The partner"), ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const partner = await c.get("deps").identity.partners.get(c.req.valid("param").id);
+      if (!partner) throw new AppError("NOT_FOUND", "No such partner.");
+      return c.json(partner, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: "get",
+      path: "/admin/v1/partners/{id}/keys",
+      tags: ["admin: partners"],
+      summary: "A partner's API keys (prefixes only)",
+      security: bearer,
+      middleware: [adminAuth("partners:read")] as const,
+      request: { params: idParam },
+      responses: { 200: jsonContent(listOf(partnerKeySchema), "Keys"), ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const { identity } = c.get("deps");
+      const { id } = c.req.valid("param");
+      if (!(await identity.partners.get(id))) throw new AppError("NOT_FOUND", "No such partner.");
+      return c.json({ data: await identity.partners.keys(id), nextCursor: null }, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: "post",
+      path: "/admin/v1/partners/{id}/keys",
+      tags: ["admin: partners"],
+      summary: "Issue another API key (shown once)",
+      security: bearer,
+      middleware: [adminAuth("partners:manage")] as const,
+      request: {
+        params: idParam,
+        ...jsonBody(z.object({ scopes: scopesField, ratePerMinute: rateField }).openapi("CreateKeyRequest")),
+      },
+      responses: { 201: jsonContent(issuedKeySchema, "Issued"), ...errorResponses(400, 401, 403, 404) },
+    }),
+    async (c) => {
+      const issued = await c.get("deps").identity.partners.createKey({
+        ctx: requestMeta(c),
+        input: { partnerId: c.req.valid("param").id, ...c.req.valid("json") },
+      });
+      return c.json(issued, 201);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: "post",
+      path: "/admin/v1/partners/{id}/keys/{keyId}/rotate",
+      tags: ["admin: partners"],
+      summary: "Replace a key: the new one is shown once; the old one works until the overlap ends",
+      security: bearer,
+      middleware: [adminAuth("partners:manage")] as const,
+      request: {
+        params: z.object({ id: z.string().min(1).max(64), keyId: z.string().min(1).max(64) }),
+        body: {
+          required: false,
+          content: {
+            "application/json": {
+              schema: z
+                .object({
+                  overlapSeconds: z
+                    .number()
+                    .int()
+                    .min(0)
+                    .max(30 * 86_400)
+                    .optional(),
+                })
+                .openapi("RotateKeyRequest"),
+            },
+          },
+        },
+      },
+      responses: {
+        201: jsonContent(
+          issuedKeySchema
+            .extend({ previous: z.object({ id: z.string(), expiresAt: z.string() }) })
+            .openapi("RotatedPartnerKey"),
+          "Rotated",
+        ),
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) => {
+      const { id, keyId } = c.req.valid("param");
+      const body = (c.req.valid("json") ?? {}) as { overlapSeconds?: number };
+      const rotated = await c.get("deps").identity.partners.rotateKey({
+        ctx: requestMeta(c),
+        input: { partnerId: id, keyId, overlapSeconds: body.overlapSeconds },
+      });
+      return c.json(rotated, 201);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: "delete",
+      path: "/admin/v1/partners/{id}/keys/{keyId}",
+      tags: ["admin: partners"],
+      summary: "Revoke a key at once",
+      security: bearer,
+      middleware: [adminAuth("partners:manage")] as const,
+      request: { params: z.object({ id: z.string().min(1).max(64), keyId: z.string().min(1).max(64) }) },
+      responses: { 204: { description: "Revoked" }, ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const { id, keyId } = c.req.valid("param");
+      await c.get("deps").identity.partners.revokeKey({ ctx: requestMeta(c), input: { partnerId: id, keyId } });
+      return c.body(null, 204);
+    },
+  );
+
+  return router;
+}

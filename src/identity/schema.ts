@@ -1,0 +1,236 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+/**
+ * Identity: users (phone + OTP + PIN), vendors (email + password + trusted devices), admins
+ * (password + TOTP + role), partners (API keys), and what every instance must share to enforce them:
+ * sessions, refresh tokens, OTP challenges, rate-limit counters. Nothing of this lives in process memory.
+ */
+
+const tz = { withTimezone: true } as const;
+
+export const users = pgTable(
+  "users",
+  {
+    id: text().primaryKey(),
+    phone: text().notNull().unique(),
+    name: text(),
+    /** 0 = phone + OTP only; compliance raises it after KYC review. */
+    kycTier: smallint().notNull().default(0),
+    /** active · frozen · deleted */
+    status: text().notNull().default("active"),
+    statusReason: text(),
+    /** HMAC-SHA-256 hex of `userId:pin` under the pepper named by pinKeyId. */
+    pinHash: text(),
+    pinKeyId: text(),
+    pinSetAt: timestamp(tz),
+    pinFailedCount: smallint().notNull().default(0),
+    pinLockedUntil: timestamp(tz),
+    lastLoginAt: timestamp(tz),
+    createdAt: timestamp(tz).notNull().defaultNow(),
+    updatedAt: timestamp(tz).notNull().defaultNow(),
+  },
+  (t) => [
+    index("users_created_idx").on(t.createdAt.desc(), t.id.desc()),
+    check("users_status", sql`${t.status} in ('active','frozen','deleted')`),
+  ],
+);
+
+export const vendors = pgTable(
+  "vendors",
+  {
+    id: text().primaryKey(),
+    /** What payers type (app or USSD keypad): digits only. */
+    code: text().notNull().unique(),
+    name: text().notNull(),
+    email: text().notNull().unique(),
+    phone: text().notNull(),
+    passwordHash: text().notNull(),
+    registrationNumber: text(),
+    address: text(),
+    category: text(),
+    /** active · frozen · deleted */
+    status: text().notNull().default("active"),
+    statusReason: text(),
+    failedLoginCount: smallint().notNull().default(0),
+    lockedUntil: timestamp(tz),
+    lastLoginAt: timestamp(tz),
+    createdBy: text(),
+    createdAt: timestamp(tz).notNull().defaultNow(),
+    updatedAt: timestamp(tz).notNull().defaultNow(),
+  },
+  (t) => [
+    index("vendors_created_idx").on(t.createdAt.desc(), t.id.desc()),
+    check("vendors_status", sql`${t.status} in ('active','frozen','deleted')`),
+  ],
+);
+
+export const vendorDevices = pgTable(
+  "vendor_devices",
+  {
+    id: text().primaryKey(),
+    vendorId: text()
+      .notNull()
+      .references(() => vendors.id),
+    /** The app's own identifier for the install. */
+    deviceId: text().notNull(),
+    trustedAt: timestamp(tz).notNull(),
+    lastSeenAt: timestamp(tz),
+    revokedAt: timestamp(tz),
+    revokedBy: text(),
+  },
+  (t) => [uniqueIndex("vendor_devices_vendor_device_idx").on(t.vendorId, t.deviceId)],
+);
+
+export const admins = pgTable(
+  "admins",
+  {
+    id: text().primaryKey(),
+    email: text().notNull().unique(),
+    passwordHash: text().notNull(),
+    /** super_admin · compliance · finance · support */
+    role: text().notNull(),
+    /** AES-256-GCM of the base32 TOTP secret. */
+    totpSecret: text().notNull(),
+    /** Last accepted 30-second step: a code is never accepted twice. */
+    totpLastStep: bigint({ mode: "number" }).notNull().default(0),
+    /** active · disabled */
+    status: text().notNull().default("active"),
+    failedLoginCount: smallint().notNull().default(0),
+    lockedUntil: timestamp(tz),
+    lastLoginAt: timestamp(tz),
+    createdBy: text(),
+    createdAt: timestamp(tz).notNull().defaultNow(),
+    updatedAt: timestamp(tz).notNull().defaultNow(),
+  },
+  (t) => [
+    check("admins_status", sql`${t.status} in ('active','disabled')`),
+    check("admins_role", sql`${t.role} in ('super_admin','compliance','finance','support')`),
+  ],
+);
+
+export const partners = pgTable(
+  "partners",
+  {
+    id: text().primaryKey(),
+    name: text().notNull(),
+    /** active · suspended */
+    status: text().notNull().default("active"),
+    createdBy: text(),
+    createdAt: timestamp(tz).notNull().defaultNow(),
+    updatedAt: timestamp(tz).notNull().defaultNow(),
+  },
+  (t) => [check("partners_status", sql`${t.status} in ('active','suspended')`)],
+);
+
+export const partnerApiKeys = pgTable(
+  "partner_api_keys",
+  {
+    id: text().primaryKey(),
+    partnerId: text()
+      .notNull()
+      .references(() => partners.id),
+    /** The first characters of the key, for people to recognise it; the rest is never stored. */
+    prefix: text().notNull(),
+    keyHash: text().notNull().unique(),
+    scopes: jsonb().$type<string[]>().notNull(),
+    ratePerMinute: integer().notNull(),
+    /** Set when the key is rotated: it keeps working until then (the overlap window). */
+    expiresAt: timestamp(tz),
+    revokedAt: timestamp(tz),
+    lastUsedAt: timestamp(tz),
+    rotatedFrom: text(),
+    createdBy: text(),
+    createdAt: timestamp(tz).notNull().defaultNow(),
+  },
+  (t) => [index("partner_api_keys_partner_idx").on(t.partnerId)],
+);
+
+/** One refresh-token family: a login. Revoking it ends every token of the family. */
+export const authSessions = pgTable(
+  "auth_sessions",
+  {
+    id: text().primaryKey(),
+    /** user · vendor · admin */
+    principalType: text().notNull(),
+    principalId: text().notNull(),
+    /** Vendors: the trusted device the session was opened from. */
+    deviceId: text(),
+    /** Users: when the OTP that opened the session was verified (PIN reset needs a fresh one). */
+    otpVerifiedAt: timestamp(tz),
+    ip: text(),
+    createdAt: timestamp(tz).notNull(),
+    expiresAt: timestamp(tz).notNull(),
+    revokedAt: timestamp(tz),
+    revokedReason: text(),
+  },
+  (t) => [index("auth_sessions_principal_idx").on(t.principalType, t.principalId)],
+);
+
+export const refreshTokens = pgTable(
+  "refresh_tokens",
+  {
+    id: text().primaryKey(),
+    sessionId: text()
+      .notNull()
+      .references(() => authSessions.id),
+    /** SHA-256 hex of the opaque token. */
+    tokenHash: text().notNull().unique(),
+    createdAt: timestamp(tz).notNull(),
+    expiresAt: timestamp(tz).notNull(),
+    /** Set when exchanged: presenting it again is reuse, and revokes the family. */
+    usedAt: timestamp(tz),
+  },
+  (t) => [index("refresh_tokens_session_idx").on(t.sessionId)],
+);
+
+export const otpChallenges = pgTable(
+  "otp_challenges",
+  {
+    id: text().primaryKey(),
+    /** user_login · vendor_device */
+    purpose: text().notNull(),
+    phone: text().notNull(),
+    /** vendor_device: the vendor and the device the code would trust. */
+    subjectId: text(),
+    deviceId: text(),
+    /** HMAC-SHA-256 of `otp:<id>:<code>` under the pepper named by keyId. */
+    codeHash: text().notNull(),
+    keyId: text().notNull(),
+    attempts: smallint().notNull().default(0),
+    /** pending · used · burned · superseded */
+    status: text().notNull().default("pending"),
+    ip: text(),
+    createdAt: timestamp(tz).notNull(),
+    expiresAt: timestamp(tz).notNull(),
+  },
+  (t) => [
+    index("otp_challenges_phone_idx").on(t.phone, t.purpose, t.createdAt),
+    index("otp_challenges_subject_idx").on(t.subjectId, t.deviceId),
+    check("otp_challenges_status", sql`${t.status} in ('pending','used','burned','superseded')`),
+  ],
+);
+
+/**
+ * Rate-limit state shared by every instance: one row per key holding GCRA's theoretical arrival
+ * time. A request is allowed when `tat - now` stays within the burst; rows whose tat has passed are spent.
+ */
+export const rateLimits = pgTable(
+  "rate_limits",
+  {
+    key: text().primaryKey(),
+    tat: timestamp(tz).notNull(),
+  },
+  (t) => [index("rate_limits_tat_idx").on(t.tat)],
+);

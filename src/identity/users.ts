@@ -1,0 +1,510 @@
+import { and, desc, eq, ilike, lt, or, type SQL, sql } from "drizzle-orm";
+import { decodeCursor, encodeCursor, type RequestMeta } from "../audit/service";
+import type { Executor } from "../db/client";
+import { queryRows } from "../db/client";
+import { AppError } from "../http/errors";
+import { newId } from "../lib/ids";
+import { maskPhone, normalizePhone } from "../lib/phone";
+import type { OtpService } from "./otp";
+import { users } from "./schema";
+import { type Peppers, weakPinReason } from "./secrets";
+import { frozen, type TokenService, type Tokens } from "./tokens";
+import { deferred, type IdentityDeps, transact } from "./tx";
+
+export type UserStatus = "active" | "frozen" | "deleted";
+
+export interface User {
+  id: string;
+  phone: string;
+  name: string | null;
+  kycTier: number;
+  hasPin: boolean;
+  status: UserStatus;
+}
+
+export interface AdminUserView extends User {
+  statusReason: string | null;
+  pinLockedUntil: string | null;
+  lastLoginAt: string | null;
+  createdAt: string;
+  wallet: { accountId: string; currency: string; balance: number; available: number } | null;
+}
+
+type Row = typeof users.$inferSelect;
+
+const toUser = (r: Row): User => ({
+  id: r.id,
+  phone: r.phone,
+  name: r.name,
+  kycTier: r.kycTier,
+  hasPin: r.pinHash !== null,
+  status: r.status as UserStatus,
+});
+
+const badPhone = () =>
+  new AppError("VALIDATION_FAILED", "That is not an Eswatini mobile number.", [
+    { path: "phone", message: "an Eswatini mobile: 8 digits starting 75–79, optionally with +268" },
+  ]);
+
+const wrongCode = (details?: unknown) =>
+  new AppError("UNAUTHENTICATED", "The code is wrong or has expired; ask for a new one.", details);
+
+/** Users: phone + OTP to sign in, a PIN to move money. */
+export function createUsers(deps: IdentityDeps, tools: { peppers: Peppers; otp: OtpService; tokens: TokenService }) {
+  const { peppers, otp, tokens } = tools;
+  const { db } = deps.database;
+  const auth = deps.config.auth;
+
+  async function row(id: string, tx?: Executor): Promise<Row | undefined> {
+    const [r] = await (tx ?? db).select().from(users).where(eq(users.id, id));
+    return r;
+  }
+
+  async function get(id: string): Promise<User | undefined> {
+    const r = await row(id);
+    return r ? toUser(r) : undefined;
+  }
+
+  async function findByPhone(phone: string): Promise<User | undefined> {
+    const e164 = normalizePhone(phone);
+    if (!e164) return undefined;
+    const [r] = await db.select().from(users).where(eq(users.phone, e164));
+    return r ? toUser(r) : undefined;
+  }
+
+  /**
+   * The user with this phone, created with their wallet if new — one transaction, so no user ever
+   * exists without a wallet. Idempotent per phone (OTP verify and USSD registration may race).
+   */
+  async function register(input: { phone: string; name?: string }, tx?: Executor): Promise<User> {
+    const phone = normalizePhone(input.phone);
+    if (!phone) throw badPhone();
+    return transact(
+      deps,
+      async (t) => {
+        const id = newId("usr");
+        const now = deps.now();
+        const [created] = await t
+          .insert(users)
+          .values({ id, phone, name: input.name ?? null, createdAt: now, updatedAt: now })
+          .onConflictDoNothing({ target: users.phone })
+          .returning();
+        if (created) {
+          await deps.ledger.openAccount(
+            { kind: "user_wallet", ownerType: "user", ownerId: id, currency: "SZL", guarded: true },
+            t,
+          );
+          await deps.audit.record(
+            { action: "user.register", actor: { type: "user", id }, target: { type: "user", id } },
+            {},
+            t,
+          );
+          return toUser(created);
+        }
+        const [existing] = await t.select().from(users).where(eq(users.phone, phone));
+        return toUser(existing!);
+      },
+      tx,
+      "users.register",
+    );
+  }
+
+  // ------------------------------------------------------------------ sign-in
+
+  async function requestOtp({ ctx, input }: { ctx: RequestMeta; input: { phone: string } }) {
+    const phone = normalizePhone(input.phone);
+    if (!phone) throw badPhone();
+    await otp.allowSend(phone, [
+      { key: `otp:ip:${ctx.ip ?? "unknown"}`, limit: auth.otpIpPerHour, periodSeconds: 3600 },
+    ]);
+    await transact(
+      deps,
+      (tx) =>
+        otp.issue(
+          {
+            purpose: "user_login",
+            phone,
+            ip: ctx.ip,
+            kind: "otp",
+            message: (code, minutes) =>
+              `Your Keshless code is ${code}. It expires in ${minutes} minutes. Never share it, not even with Keshless staff.`,
+          },
+          tx,
+        ),
+      undefined,
+      "otp.request",
+    );
+    deps.notifications.kick();
+    deps.logger.info({ phone: maskPhone(phone), requestId: ctx.requestId }, "login code queued");
+    return { expiresInSeconds: auth.otpTtl };
+  }
+
+  async function verifyOtp({
+    ctx,
+    input,
+  }: {
+    ctx: RequestMeta;
+    input: { phone: string; code: string };
+  }): Promise<Tokens & { user: User }> {
+    const phone = normalizePhone(input.phone);
+    if (!phone) throw badPhone();
+    await deps.rateLimiter.enforce(
+      [{ key: `otp-verify:ip:${ctx.ip ?? "unknown"}`, limit: auth.authIpPerHour, periodSeconds: 3600 }],
+      deps.now(),
+    );
+    return transact(
+      deps,
+      async (tx) => {
+        const challenge = await otp.latestPending(phone, "user_login", tx);
+        if (!challenge) return deferred(wrongCode());
+        const result = await otp.check(challenge, input.code, tx);
+        if (!result.ok) {
+          await deps.audit.record(
+            {
+              action: "user.login.failed",
+              details: { phone, reason: "wrong_code", attemptsRemaining: result.attemptsRemaining },
+            },
+            ctx,
+            tx,
+          );
+          return deferred(wrongCode({ attemptsRemaining: result.attemptsRemaining }));
+        }
+        const user = await register({ phone }, tx);
+        if (user.status !== "active") {
+          await deps.audit.record(
+            { action: "user.login.refused", target: { type: "user", id: user.id }, details: { status: user.status } },
+            ctx,
+            tx,
+          );
+          return deferred(
+            user.status === "frozen" ? frozen("user") : new AppError("UNAUTHENTICATED", "This account is closed."),
+          );
+        }
+        const now = deps.now();
+        await tx.update(users).set({ lastLoginAt: now }).where(eq(users.id, user.id));
+        const session = await tokens.openSession(
+          { kind: "user", principalId: user.id, otpVerifiedAt: now, ...(ctx.ip ? { ip: ctx.ip } : {}) },
+          tx,
+        );
+        await deps.audit.record(
+          {
+            action: "user.login",
+            actor: { type: "user", id: user.id },
+            target: { type: "session", id: session.sessionId },
+          },
+          ctx,
+          tx,
+        );
+        const { sessionId: _, ...issued } = session;
+        return { ...issued, user };
+      },
+      undefined,
+      "otp.verify",
+    );
+  }
+
+  async function refresh({ ctx, input }: { ctx: RequestMeta; input: { refreshToken: string } }) {
+    const issued = await tokens.refresh("user", input.refreshToken, ctx);
+    const { principalId, ...rest } = issued;
+    return { ...rest, user: (await get(principalId))! };
+  }
+
+  // ------------------------------------------------------------------ PIN
+
+  /**
+   * Records a wrong PIN (count, lock, audit) in its own committed transaction. `beside` = while a
+   * caller's transaction is open on another connection: should that transaction hold the user's row,
+   * waiting for it would wait for ourselves, so give up after a short lock timeout.
+   */
+  async function recordPinFailure(userId: string, meta: RequestMeta, reason: string, beside = false) {
+    return transact(
+      deps,
+      async (tx) => {
+        if (beside) await tx.execute(sql`set local lock_timeout = '2s'`);
+        const now = deps.now();
+        const lockUntil = new Date(now.getTime() + auth.pinLock * 1000);
+        const max = auth.pinMaxAttempts;
+        const [r] = await queryRows<{ pin_failed_count: number; pin_locked_until: string | null }>(
+          tx,
+          sql`update users set
+                pin_failed_count = case when pin_failed_count + 1 >= ${max} then 0 else pin_failed_count + 1 end,
+                pin_locked_until = case when pin_failed_count + 1 >= ${max} then ${lockUntil.toISOString()}::timestamptz
+                                        else pin_locked_until end,
+                updated_at = ${now.toISOString()}::timestamptz
+              where id = ${userId}
+              returning pin_failed_count, pin_locked_until`,
+        );
+        const locked = r?.pin_locked_until ? new Date(r.pin_locked_until) > now : false;
+        const attemptsRemaining = locked ? 0 : max - Number(r?.pin_failed_count ?? 0);
+        await deps.audit.record(
+          {
+            action: "user.pin.failed",
+            actor: meta.actor ?? { type: "user", id: userId },
+            target: { type: "user", id: userId },
+            details: { reason, attemptsRemaining },
+          },
+          meta,
+          tx,
+        );
+        if (locked && attemptsRemaining === 0 && Number(r?.pin_failed_count) === 0)
+          await deps.audit.record(
+            {
+              action: "user.pin.locked",
+              actor: meta.actor ?? { type: "user", id: userId },
+              target: { type: "user", id: userId },
+              details: { lockedUntil: new Date(r!.pin_locked_until!).toISOString() },
+            },
+            meta,
+            tx,
+          );
+        return { attemptsRemaining, lockedUntil: locked ? new Date(r!.pin_locked_until!).toISOString() : null };
+      },
+      undefined,
+      "pin.failure",
+    );
+  }
+
+  const lockedError = (until: Date) =>
+    new AppError("FORBIDDEN", `Too many wrong PINs: money movement is locked until ${until.toISOString()}.`, {
+      reason: "PIN_LOCKED",
+      lockedUntil: until.toISOString(),
+    });
+
+  /**
+   * Checks a transaction PIN: one indexed read and one HMAC. Throws INVALID_PIN (401) when wrong,
+   * ACCOUNT_FROZEN when frozen, FORBIDDEN {lockedUntil} while locked after too many wrong PINs.
+   *
+   * Inside a caller's transaction a wrong PIN still has to be counted although that transaction is
+   * about to roll back: the failure is written on another connection (Postgres). The embedded PGlite
+   * has one connection, held by the caller, so there it is queued to run right after the rollback.
+   */
+  async function verifyPin(
+    input: { userId: string; pin: string },
+    tx?: Executor,
+    meta: RequestMeta = {},
+  ): Promise<void> {
+    const r = await row(input.userId, tx);
+    if (!r || r.status === "deleted") throw new AppError("UNAUTHENTICATED", "Authentication is required.");
+    if (r.status === "frozen") throw frozen("user");
+    if (!r.pinHash || !r.pinKeyId)
+      throw new AppError("FORBIDDEN", "Set a transaction PIN first.", { reason: "PIN_NOT_SET" });
+    const now = deps.now();
+    if (r.pinLockedUntil && r.pinLockedUntil > now) throw lockedError(r.pinLockedUntil);
+    const pin = typeof input.pin === "string" ? input.pin : "";
+    if (/^\d{4,6}$/.test(pin) && peppers.pinMatches(r.id, pin, r.pinHash, r.pinKeyId)) {
+      const rehash = r.pinKeyId !== peppers.currentKeyId;
+      if (r.pinFailedCount > 0 || rehash) {
+        const next = rehash ? peppers.hashPin(r.id, pin) : undefined;
+        await transact(
+          deps,
+          (t) =>
+            t
+              .update(users)
+              .set({ pinFailedCount: 0, ...(next ? { pinHash: next.hash, pinKeyId: next.keyId } : {}) })
+              .where(eq(users.id, r.id)),
+          tx,
+          "pin.reset",
+        );
+      }
+      return;
+    }
+    if (!peppers.knowsKey(r.pinKeyId))
+      deps.logger.error({ userId: r.id, keyId: r.pinKeyId }, "PIN hashed under a pepper that is no longer configured");
+    const remaining = Math.max(0, auth.pinMaxAttempts - r.pinFailedCount - 1);
+    let outcome = {
+      attemptsRemaining: remaining,
+      lockedUntil: remaining === 0 ? new Date(now.getTime() + auth.pinLock * 1000).toISOString() : null,
+    };
+    const failed = (error: unknown) => {
+      deps.logger.error({ err: error, userId: r.id }, "could not record a wrong PIN");
+      return outcome;
+    };
+    if (!tx) outcome = await recordPinFailure(r.id, meta, "wrong_pin");
+    else if (deps.database.kind === "postgres")
+      outcome = await recordPinFailure(r.id, meta, "wrong_pin", true).catch(failed);
+    else void recordPinFailure(r.id, meta, "wrong_pin").catch(failed);
+    throw new AppError(
+      "INVALID_PIN",
+      outcome.lockedUntil
+        ? `Wrong PIN. Money movement is locked until ${outcome.lockedUntil}.`
+        : `Wrong PIN. ${outcome.attemptsRemaining} ${outcome.attemptsRemaining === 1 ? "try" : "tries"} left.`,
+      outcome,
+    );
+  }
+
+  /**
+   * Sets or changes the PIN. Changing needs the current PIN; a forgotten (or locked) PIN is reset
+   * without it only from a session opened by a fresh OTP — proof the caller holds the SIM right now.
+   */
+  async function setPin({
+    ctx,
+    input,
+  }: {
+    ctx: RequestMeta;
+    input: { userId: string; sessionId: string; pin: string; currentPin?: string | undefined };
+  }): Promise<void> {
+    const r = await row(input.userId);
+    if (!r || r.status === "deleted") throw new AppError("UNAUTHENTICATED", "Authentication is required.");
+    if (r.status === "frozen") throw frozen("user");
+    const weak = weakPinReason(input.pin, r.phone);
+    if (weak)
+      throw new AppError("VALIDATION_FAILED", `That PIN is too easy to guess: it ${weak}.`, [
+        { path: "pin", message: weak },
+      ]);
+    let action = "user.pin.set";
+    if (r.pinHash) {
+      if (input.currentPin !== undefined) {
+        await verifyPin({ userId: r.id, pin: input.currentPin }, undefined, ctx);
+        action = "user.pin.change";
+      } else {
+        const session = await tokens.getSession(input.sessionId);
+        const fresh =
+          session?.otpVerifiedAt &&
+          deps.now().getTime() - session.otpVerifiedAt.getTime() <= auth.pinResetWindow * 1000;
+        if (!fresh)
+          throw new AppError(
+            "VALIDATION_FAILED",
+            "currentPin is required. To reset a forgotten PIN, sign in again with a new code, then set it within a few minutes.",
+            [{ path: "currentPin", message: "required once a PIN is set" }],
+          );
+        action = "user.pin.reset";
+      }
+    }
+    const { hash, keyId } = peppers.hashPin(r.id, input.pin);
+    await transact(
+      deps,
+      async (tx) => {
+        const now = deps.now();
+        await tx
+          .update(users)
+          .set({
+            pinHash: hash,
+            pinKeyId: keyId,
+            pinSetAt: now,
+            pinFailedCount: 0,
+            pinLockedUntil: null,
+            updatedAt: now,
+          })
+          .where(eq(users.id, r.id));
+        await deps.audit.record(
+          { action, actor: { type: "user", id: r.id }, target: { type: "user", id: r.id } },
+          ctx,
+          tx,
+        );
+      },
+      undefined,
+      "pin.set",
+    );
+  }
+
+  // ------------------------------------------------------------------ administration
+
+  async function setStatus({
+    ctx,
+    input,
+  }: {
+    ctx: RequestMeta;
+    input: { userId: string; status: "active" | "frozen"; reason: string };
+  }): Promise<AdminUserView> {
+    await transact(
+      deps,
+      async (tx) => {
+        const current = await row(input.userId, tx);
+        if (!current || current.status === "deleted") return deferred(new AppError("NOT_FOUND", "No such user."));
+        await tx
+          .update(users)
+          .set({ status: input.status, statusReason: input.reason, updatedAt: deps.now() })
+          .where(eq(users.id, input.userId));
+        await deps.audit.record(
+          {
+            action: input.status === "frozen" ? "user.freeze" : "user.unfreeze",
+            target: { type: "user", id: input.userId },
+            details: { reason: input.reason, previousStatus: current.status },
+          },
+          ctx,
+          tx,
+        );
+      },
+      undefined,
+      "users.setStatus",
+    );
+    return (await view(input.userId))!;
+  }
+
+  async function view(id: string): Promise<AdminUserView | undefined> {
+    const r = await row(id);
+    if (!r) return undefined;
+    const account = await deps.ledger.findAccount("user_wallet", r.id, "SZL");
+    const balance = account ? await deps.ledger.balance(account.id) : undefined;
+    return {
+      ...toUser(r),
+      statusReason: r.statusReason,
+      pinLockedUntil: r.pinLockedUntil && r.pinLockedUntil > deps.now() ? r.pinLockedUntil.toISOString() : null,
+      lastLoginAt: r.lastLoginAt?.toISOString() ?? null,
+      createdAt: r.createdAt.toISOString(),
+      wallet:
+        account && balance
+          ? {
+              accountId: account.id,
+              currency: account.currency,
+              balance: Number(balance.balance),
+              available: Number(balance.available),
+            }
+          : null,
+    };
+  }
+
+  /** Newest first. `q` matches an id, a phone (any accepted spelling, or its trailing digits) or a name. */
+  async function search(filter: { q?: string; status?: UserStatus; limit: number; cursor?: string }) {
+    const where: (SQL | undefined)[] = [];
+    if (filter.status) where.push(eq(users.status, filter.status));
+    const q = filter.q?.trim();
+    if (q) {
+      const phone = normalizePhone(q);
+      const digits = q.replace(/\D/g, "");
+      const escaped = q.replace(/[\\%_]/g, "\\$&");
+      where.push(
+        or(
+          eq(users.id, q),
+          phone ? eq(users.phone, phone) : undefined,
+          digits.length >= 4 && digits.length === q.replace(/[\s+]/g, "").length
+            ? sql`${users.phone} like ${`%${digits}`}`
+            : undefined,
+          ilike(users.name, `%${escaped}%`),
+        ),
+      );
+    }
+    if (filter.cursor) {
+      const c = decodeCursor(filter.cursor);
+      where.push(or(lt(users.createdAt, c.at), and(eq(users.createdAt, c.at), lt(users.id, c.id))));
+    }
+    const rows = await db
+      .select()
+      .from(users)
+      .where(and(...where))
+      .orderBy(desc(users.createdAt), desc(users.id))
+      .limit(filter.limit + 1);
+    const page = rows.slice(0, filter.limit);
+    const last = page[page.length - 1];
+    return {
+      data: page.map(toUser),
+      nextCursor: rows.length > filter.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    };
+  }
+
+  return {
+    get,
+    findByPhone,
+    register,
+    requestOtp,
+    verifyOtp,
+    refresh,
+    verifyPin,
+    setPin,
+    setStatus,
+    view,
+    search,
+  };
+}
+
+export type UserService = ReturnType<typeof createUsers>;

@@ -1,0 +1,51 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { AppError } from "../http/errors";
+import { createRouter, errorResponses, jsonContent } from "../http/router";
+import { normalizePhone } from "../lib/phone";
+
+const message = z
+  .object({
+    id: z.string(),
+    to: z.string(),
+    channel: z.string().nullable().openapi({ description: "whatsapp · sms · outbox; null while queued" }),
+    body: z.string(),
+    kind: z.string(),
+    status: z.string(),
+    createdAt: z.string(),
+  })
+  .openapi("OutboxMessage");
+
+/** GET /dev/outbox: what the app sent, or would have sent, to a phone. Never in production. */
+export function devOutboxRoutes() {
+  const router = createRouter();
+  router.openapi(
+    createRoute({
+      method: "get",
+      path: "/dev/outbox",
+      tags: ["operations"],
+      summary: "Development only: notifications to a phone, newest first (404 in production)",
+      request: {
+        query: z.object({
+          to: z.string().max(32).optional(),
+          limit: z.coerce.number().int().min(1).max(100).default(20),
+        }),
+      },
+      responses: {
+        200: jsonContent(z.object({ data: z.array(message) }).openapi("Outbox"), "Messages"),
+        ...errorResponses(400, 404),
+      },
+    }),
+    async (c) => {
+      const { config, notifications } = c.get("deps");
+      if (config.env === "production") throw new AppError("NOT_FOUND", `No route for GET ${c.req.path}.`);
+      const { to, limit } = c.req.valid("query");
+      const phone = to === undefined ? undefined : normalizePhone(to);
+      if (phone === null)
+        throw new AppError("VALIDATION_FAILED", "`to` is not an Eswatini mobile number.", [
+          { path: "to", message: "not an Eswatini mobile number" },
+        ]);
+      return c.json({ data: await notifications.list({ to: phone, limit }) }, 200);
+    },
+  );
+  return router;
+}

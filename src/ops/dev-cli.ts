@@ -1,0 +1,56 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import "../commands";
+import { runCommand } from "../cli";
+import { jobAuth } from "../http/auth";
+import { AppError } from "../http/errors";
+import { createRouter, errorResponses, jsonContent } from "../http/router";
+
+/**
+ * Development only, embedded database only: runs a CLI command inside the server that owns the
+ * PGlite data dir (see runningEmbeddedServer in src/cli.ts). 404 in production and on Postgres.
+ */
+export function devCliRoutes() {
+  const router = createRouter();
+  router.use("/dev/cli", async (c, next) => {
+    const { config, database } = c.get("deps");
+    if (config.env === "production" || database.kind !== "pglite") throw new AppError("NOT_FOUND", "Not found.");
+    await next();
+  });
+  router.use("/dev/cli", jobAuth);
+  router.openapi(
+    createRoute({
+      method: "post",
+      path: "/dev/cli",
+      tags: ["operations"],
+      summary: "Run a CLI command in the server that holds the embedded database (development)",
+      security: [{ jobSecret: [] }],
+      request: {
+        body: {
+          content: {
+            "application/json": {
+              schema: z.object({ command: z.string().max(64), flags: z.record(z.string(), z.string()) }),
+            },
+          },
+        },
+      },
+      responses: {
+        200: jsonContent(z.object({ ok: z.boolean(), result: z.unknown() }), "The command's JSON"),
+        ...errorResponses(400, 401, 404),
+      },
+    }),
+    async (c) => {
+      const { command, flags } = c.req.valid("json");
+      try {
+        const { result, ok } = await runCommand(c.get("deps"), command, flags);
+        return c.json(
+          JSON.parse(JSON.stringify({ ok, result }, (_k, v) => (typeof v === "bigint" ? String(v) : v))),
+          200,
+        );
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        throw new AppError("VALIDATION_FAILED", error instanceof Error ? error.message : String(error));
+      }
+    },
+  );
+  return router;
+}

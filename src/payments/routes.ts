@@ -1,0 +1,201 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { partnerAuth, userAuth, vendorAuth } from "../http/auth";
+import type { AppContext } from "../http/context";
+import { idempotent } from "../http/idempotency";
+import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
+import { normalizePhone } from "../lib/phone";
+import { transactionSchema, walletSchema } from "./dto";
+
+/** Amounts: integer cents; zero, negative, fractional or non-numeric is a 400. The configured maximum is checked in the service. */
+export const amountField = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).openapi({ example: 1500 });
+export const currencyField = z.literal("SZL");
+export const pinField = z.string().regex(/^\d{4,6}$/, "4–6 digits");
+export const phoneField = z
+  .string()
+  .max(32)
+  .transform((value, ctx) => {
+    const phone = normalizePhone(value);
+    if (!phone) {
+      ctx.addIssue({ code: "custom", message: "not an Eswatini mobile number (8 digits starting 75–79)" });
+      return z.NEVER;
+    }
+    return phone;
+  })
+  .openapi({ type: "string", example: "+26876123456" });
+
+const idempotencyHeader = z.object({
+  "idempotency-key": z.string().min(1).max(255).openapi({ description: "Required on every money-moving POST." }),
+});
+
+const moneyErrors = errorResponses(400, 401, 403, 404, 409, 415, 422, 429, 503);
+
+const paymentBody = z.object({
+  vendorCode: z.string().min(2).max(16),
+  amount: amountField,
+  currency: currencyField,
+  pin: pinField,
+  reference: z.string().max(140).optional(),
+});
+const transferBody = z.object({
+  toPhone: phoneField,
+  amount: amountField,
+  currency: currencyField,
+  pin: pinField,
+  note: z.string().max(140).optional(),
+});
+const depositBody = z.object({
+  phone: phoneField,
+  amount: amountField,
+  currency: currencyField,
+  externalReference: z.string().min(1).max(128),
+});
+
+function verifyPin(c: AppContext, pin: string) {
+  return c.get("deps").identity.users.verifyPin({ userId: c.get("principal")!.id, pin });
+}
+
+export function paymentRoutes() {
+  const router = createRouter();
+
+  router.use("/v1/payments", userAuth);
+  router.use("/v1/transfers", userAuth);
+  router.use("/v1/wallet", userAuth);
+  router.use("/v1/wallet/*", userAuth);
+  router.use("/v1/transactions/*", userAuth);
+  router.use("/v1/vendor/wallet", vendorAuth);
+  router.use("/v1/vendor/transactions", vendorAuth);
+  router.use("/v1/vendor/transactions/*", vendorAuth);
+  router.use("/partner/v1/deposits", partnerAuth("deposits:create"));
+  router.use("/partner/v1/transactions/*", partnerAuth("transactions:read"));
+
+  router.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/payments",
+      tags: ["payments"],
+      summary: "Pay a vendor by vendor code",
+      security: [{ bearer: [] }],
+      request: { headers: idempotencyHeader, body: { content: { "application/json": { schema: paymentBody } } } },
+      responses: { 201: jsonContent(transactionSchema, "Paid"), ...moneyErrors },
+    }),
+    async (c) => {
+      const input = c.req.valid("json");
+      const { payments } = c.get("deps");
+      await verifyPin(c, input.pin);
+      const plan = await payments.planPayment({ userId: c.get("principal")!.id, ...input });
+      return idempotent(c, input, (tx) => payments.commit(plan, tx)) as never;
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/transfers",
+      tags: ["payments"],
+      summary: "Send money to another Keshless user by phone",
+      description:
+        "A number with no Keshless wallet is refused with 404 NOT_FOUND: money never leaves for an account that does not exist.",
+      security: [{ bearer: [] }],
+      request: { headers: idempotencyHeader, body: { content: { "application/json": { schema: transferBody } } } },
+      responses: { 201: jsonContent(transactionSchema, "Sent"), ...moneyErrors },
+    }),
+    async (c) => {
+      const input = c.req.valid("json");
+      const { payments } = c.get("deps");
+      await verifyPin(c, input.pin);
+      const plan = await payments.planTransfer({ userId: c.get("principal")!.id, ...input });
+      return idempotent(c, input, (tx) => payments.commit(plan, tx)) as never;
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: "post",
+      path: "/partner/v1/deposits",
+      tags: ["partners"],
+      summary: "Credit a user's wallet from the partner's settlement account",
+      security: [{ apiKey: [] }],
+      request: { headers: idempotencyHeader, body: { content: { "application/json": { schema: depositBody } } } },
+      responses: { 201: jsonContent(transactionSchema, "Deposited"), ...moneyErrors },
+    }),
+    async (c) => {
+      const input = c.req.valid("json");
+      const { payments } = c.get("deps");
+      const plan = await payments.planDeposit({ partnerId: c.get("principal")!.id, ...input });
+      return idempotent(c, input, (tx) => payments.commit(plan, tx)) as never;
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: "get",
+      path: "/partner/v1/transactions/{id}",
+      tags: ["partners"],
+      summary: "One of the partner's own transactions",
+      security: [{ apiKey: [] }],
+      request: { params: z.object({ id: z.string().max(64) }) },
+      responses: { 200: jsonContent(transactionSchema, "The transaction"), ...errorResponses(401, 403, 404, 429) },
+    }),
+    async (c) => {
+      const { payments } = c.get("deps");
+      return c.json(await payments.getForPartner(c.req.valid("param").id, c.get("principal")!.id), 200);
+    },
+  );
+
+  for (const who of ["user", "vendor"] as const) {
+    const base = who === "user" ? "/v1/wallet" : "/v1/vendor/wallet";
+    const list = who === "user" ? "/v1/wallet/transactions" : "/v1/vendor/transactions";
+    const one = who === "user" ? "/v1/transactions/{id}" : "/v1/vendor/transactions/{id}";
+    const kind = who === "user" ? "user_wallet" : "vendor_wallet";
+    const tags = [who === "user" ? "wallet" : "vendors"];
+    const security = [{ bearer: [] }];
+
+    router.openapi(
+      createRoute({
+        method: "get",
+        path: base,
+        tags,
+        summary: `The ${who}'s wallet balance`,
+        security,
+        responses: { 200: jsonContent(walletSchema, "Balance in cents"), ...errorResponses(401, 403) },
+      }),
+      async (c) => c.json(await c.get("deps").payments.wallet(kind, c.get("principal")!.id), 200),
+    );
+
+    router.openapi(
+      createRoute({
+        method: "get",
+        path: list,
+        tags,
+        summary: `The ${who}'s transactions, newest first`,
+        security,
+        request: { query: paginationQuery },
+        responses: { 200: jsonContent(listOf(transactionSchema), "A page"), ...errorResponses(400, 401, 403) },
+      }),
+      async (c) => {
+        const { payments } = c.get("deps");
+        const account = await payments.walletOf(kind, c.get("principal")!.id);
+        return c.json(await payments.listForAccount(account, c.req.valid("query")), 200);
+      },
+    );
+
+    router.openapi(
+      createRoute({
+        method: "get",
+        path: one,
+        tags,
+        summary: `One of the ${who}'s own transactions (anyone else's is 404)`,
+        security,
+        request: { params: z.object({ id: z.string().max(64) }) },
+        responses: { 200: jsonContent(transactionSchema, "The transaction"), ...errorResponses(401, 403, 404) },
+      }),
+      async (c) => {
+        const { payments } = c.get("deps");
+        const account = await payments.walletOf(kind, c.get("principal")!.id);
+        return c.json(await payments.getForAccount(c.req.valid("param").id, account), 200);
+      },
+    );
+  }
+
+  return router;
+}

@@ -1,0 +1,490 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Config, TierLimits } from "../config";
+import { type Database, type Executor, queryRows } from "../db/client";
+import { AppError } from "../http/errors";
+import type { Outcome } from "../http/idempotency";
+import { computeFee } from "../ledger/fees";
+import type { AccountKind, Ledger } from "../ledger/service";
+import { newId } from "../lib/ids";
+import { formatAmount } from "../lib/money";
+import { maskPhone } from "../lib/phone";
+import type { TransactionDto, TransactionStatus, TransactionType } from "./dto";
+import { transactions } from "./schema";
+
+/**
+ * Payments, P2P transfers and partner deposits. Everything that can be read before the money moves
+ * (parties, accounts, fee, tier limits) is read first, into a Plan; `commit` then writes the plan in the
+ * caller's SERIALIZABLE transaction with one call to payments_commit (usage limits + ledger journal +
+ * transaction row) and queues the notifications in the same transaction.
+ */
+
+export type PartyType = "user" | "vendor" | "partner" | "system";
+
+export interface Party {
+  type: PartyType;
+  id: string;
+  name: string | null;
+  account: string;
+  phone?: string | null;
+}
+
+interface UserLike {
+  id: string;
+  phone: string;
+  name: string | null;
+  kycTier: number;
+  status: string;
+}
+
+/** What payments needs from identity and notifications (structurally satisfied by those modules). */
+export interface PaymentsPorts {
+  users: {
+    get(id: string): Promise<UserLike | undefined>;
+    findByPhone(phone: string): Promise<UserLike | undefined>;
+  };
+  vendors: {
+    get(id: string): Promise<{ id: string; name: string; code: string; phone: string; status: string } | undefined>;
+    findByCode(
+      code: string,
+    ): Promise<{ id: string; name: string; code: string; phone: string; status: string } | undefined>;
+  };
+  partners: { get(id: string): Promise<{ id: string; name: string; status: string } | undefined> };
+  notify(message: { to: string; body: string; kind: string; dedupeKey: string }, tx: Executor): Promise<void>;
+}
+
+interface Plan {
+  transactionId: string;
+  type: TransactionType;
+  amount: bigint;
+  fee: bigint;
+  feeBearer: "sender" | "receiver";
+  currency: string;
+  payer: Party;
+  payee: Party;
+  partnerId?: string;
+  reference?: string | null;
+  externalReference?: string;
+  legs: { accountId: string; amount: bigint }[];
+  limits: { owner: string; period: string; amount: string; max: string; name: string }[];
+  maxBalances: { account: string; max: string; name: string }[];
+  notifications: { to: string; body: string; kind: string; dedupeKey: string }[];
+  /** Whose view the response takes. */
+  viewer: "payer" | "payee";
+}
+
+type Row = typeof transactions.$inferSelect;
+
+interface PaymentsDeps {
+  config: Config;
+  database: Database;
+  ledger: Ledger;
+  ports: PaymentsPorts;
+  now: () => Date;
+}
+
+/** Eswatini is UTC+2 all year: a "day" for limits is a local day. */
+function periods(now: Date) {
+  const local = new Date(now.getTime() + 2 * 3_600_000).toISOString();
+  return { day: `d:${local.slice(0, 10)}`, month: `m:${local.slice(0, 7)}` };
+}
+
+const toNumber = (v: bigint) => Number(v);
+
+export function createPayments({ config, database, ledger, ports, now }: PaymentsDeps) {
+  const walletIds = new Map<string, string>();
+
+  /** Wallet account ids never change: cached per process after the first lookup. */
+  async function walletOf(kind: Extract<AccountKind, "user_wallet" | "vendor_wallet">, ownerId: string) {
+    const code = `${kind}:${ownerId}`;
+    const cached = walletIds.get(code);
+    if (cached) return cached;
+    const account = await ledger.findAccount(kind, ownerId, "SZL");
+    if (!account) throw new AppError("NOT_FOUND", "That wallet does not exist.");
+    walletIds.set(code, account.id);
+    return account.id;
+  }
+
+  function tierLimits(tier: number): TierLimits {
+    const limits = config.kycLimits[String(tier)] ?? config.kycLimits["0"];
+    if (!limits) throw new AppError("INTERNAL", "No KYC limits are configured.");
+    return limits;
+  }
+
+  function assertAmount(amount: number, currency: string) {
+    if (currency !== "SZL") throw new AppError("VALIDATION_FAILED", "Only SZL is supported.");
+    if (!Number.isSafeInteger(amount) || amount <= 0 || amount > config.maxAmount)
+      throw new AppError("VALIDATION_FAILED", `amount must be a whole number of cents from 1 to ${config.maxAmount}.`);
+  }
+
+  /** Outflow limits of a user payer: per transaction now, daily and monthly inside the transaction. */
+  function outflowLimits(user: UserLike, outflow: bigint): Plan["limits"] {
+    const limits = tierLimits(user.kycTier);
+    if (outflow > BigInt(limits.perTransaction))
+      throw new AppError("LIMIT_EXCEEDED", "This is more than one transaction may move at your KYC tier.", {
+        limit: "perTransaction",
+        max: limits.perTransaction,
+      });
+    const { day, month } = periods(now());
+    return [
+      { owner: user.id, period: day, amount: outflow.toString(), max: String(limits.daily), name: "daily" },
+      { owner: user.id, period: month, amount: outflow.toString(), max: String(limits.monthly), name: "monthly" },
+    ];
+  }
+
+  async function activeUser(userId: string): Promise<UserLike> {
+    const user = await ports.users.get(userId);
+    if (!user) throw new AppError("UNAUTHENTICATED", "Unknown user.");
+    if (user.status !== "active") throw new AppError("ACCOUNT_FROZEN", "This account cannot move money right now.");
+    return user;
+  }
+
+  function splitFee(type: string, amount: bigint) {
+    const { fee, bearer } = computeFee(config.fees, type, amount);
+    const debit = bearer === "sender" ? amount + fee : amount;
+    const credit = bearer === "receiver" ? amount - fee : amount;
+    return { fee, bearer, debit, credit };
+  }
+
+  async function feeLeg(fee: bigint) {
+    if (fee === 0n) return [];
+    const account = await ledger.systemAccount("fee_revenue", "SZL");
+    return [{ accountId: account.id, amount: fee }];
+  }
+
+  async function planPayment(input: {
+    userId: string;
+    vendorCode: string;
+    amount: number;
+    currency: string;
+    reference?: string | null;
+  }): Promise<Plan> {
+    assertAmount(input.amount, input.currency);
+    const user = await activeUser(input.userId);
+    const vendor = await ports.vendors.findByCode(input.vendorCode.trim().toUpperCase());
+    if (!vendor) throw new AppError("NOT_FOUND", "No vendor has that code.");
+    if (vendor.status !== "active") throw new AppError("ACCOUNT_FROZEN", "This vendor cannot take payments right now.");
+    const amount = BigInt(input.amount);
+    const { fee, bearer, debit, credit } = splitFee("payment", amount);
+    const [payerAccount, payeeAccount, fees] = await Promise.all([
+      walletOf("user_wallet", user.id),
+      walletOf("vendor_wallet", vendor.id),
+      feeLeg(fee),
+    ]);
+    const id = newId("txn");
+    const payer: Party = { type: "user", id: user.id, name: user.name, account: payerAccount, phone: user.phone };
+    const payee: Party = {
+      type: "vendor",
+      id: vendor.id,
+      name: vendor.name,
+      account: payeeAccount,
+      phone: vendor.phone,
+    };
+    return {
+      transactionId: id,
+      type: "payment",
+      amount,
+      fee,
+      feeBearer: bearer,
+      currency: "SZL",
+      payer,
+      payee,
+      reference: input.reference ?? null,
+      legs: [{ accountId: payerAccount, amount: -debit }, { accountId: payeeAccount, amount: credit }, ...fees],
+      limits: outflowLimits(user, debit),
+      maxBalances: [],
+      notifications: [
+        {
+          to: user.phone,
+          kind: "payment_sent",
+          dedupeKey: `${id}:payer`,
+          body: `Keshless: you paid ${formatAmount(amount)} to ${vendor.name}${fee ? ` (fee ${formatAmount(fee)})` : ""}. Ref ${id}.`,
+        },
+        {
+          to: vendor.phone,
+          kind: "payment_received",
+          dedupeKey: `${id}:payee`,
+          body: `Keshless: you received ${formatAmount(credit)} from ${user.name ?? maskPhone(user.phone)}. Ref ${id}.`,
+        },
+      ],
+      viewer: "payer",
+    };
+  }
+
+  async function planTransfer(input: {
+    userId: string;
+    toPhone: string;
+    amount: number;
+    currency: string;
+    note?: string | null;
+  }): Promise<Plan> {
+    assertAmount(input.amount, input.currency);
+    const user = await activeUser(input.userId);
+    const recipient = await ports.users.findByPhone(input.toPhone);
+    if (!recipient)
+      throw new AppError("NOT_FOUND", "That number has no Keshless wallet yet. Ask them to join, then send again.");
+    if (recipient.id === user.id) throw new AppError("VALIDATION_FAILED", "You cannot send money to yourself.");
+    if (recipient.status !== "active")
+      throw new AppError("ACCOUNT_FROZEN", "That wallet cannot receive money right now.");
+    const amount = BigInt(input.amount);
+    const { fee, bearer, debit, credit } = splitFee("transfer", amount);
+    const [payerAccount, payeeAccount, fees] = await Promise.all([
+      walletOf("user_wallet", user.id),
+      walletOf("user_wallet", recipient.id),
+      feeLeg(fee),
+    ]);
+    const id = newId("txn");
+    return {
+      transactionId: id,
+      type: "transfer",
+      amount,
+      fee,
+      feeBearer: bearer,
+      currency: "SZL",
+      payer: { type: "user", id: user.id, name: user.name, account: payerAccount, phone: user.phone },
+      payee: { type: "user", id: recipient.id, name: recipient.name, account: payeeAccount, phone: recipient.phone },
+      reference: input.note ?? null,
+      legs: [{ accountId: payerAccount, amount: -debit }, { accountId: payeeAccount, amount: credit }, ...fees],
+      limits: outflowLimits(user, debit),
+      maxBalances: [
+        { account: payeeAccount, max: String(tierLimits(recipient.kycTier).maxBalance), name: "recipientMaxBalance" },
+      ],
+      notifications: [
+        {
+          to: user.phone,
+          kind: "transfer_sent",
+          dedupeKey: `${id}:payer`,
+          body: `Keshless: you sent ${formatAmount(amount)} to ${recipient.name ?? maskPhone(recipient.phone)}. Ref ${id}.`,
+        },
+        {
+          to: recipient.phone,
+          kind: "transfer_received",
+          dedupeKey: `${id}:payee`,
+          body: `Keshless: you received ${formatAmount(credit)} from ${user.name ?? maskPhone(user.phone)}. Ref ${id}.`,
+        },
+      ],
+      viewer: "payer",
+    };
+  }
+
+  async function planDeposit(input: {
+    partnerId: string;
+    phone: string;
+    amount: number;
+    currency: string;
+    externalReference: string;
+  }): Promise<Plan> {
+    assertAmount(input.amount, input.currency);
+    const partner = await ports.partners.get(input.partnerId);
+    if (partner?.status !== "active") throw new AppError("FORBIDDEN", "This partner cannot deposit.");
+    const user = await ports.users.findByPhone(input.phone);
+    if (!user) throw new AppError("NOT_FOUND", "No Keshless wallet has that phone number.");
+    if (user.status !== "active") throw new AppError("ACCOUNT_FROZEN", "That wallet cannot receive money right now.");
+    const amount = BigInt(input.amount);
+    const { fee, bearer, debit, credit } = splitFee("deposit", amount);
+    const [settlement, payeeAccount, fees] = await Promise.all([
+      ledger.systemAccount("partner_settlement", "SZL", partner.id),
+      walletOf("user_wallet", user.id),
+      feeLeg(fee),
+    ]);
+    const id = newId("txn");
+    return {
+      transactionId: id,
+      type: "deposit",
+      amount,
+      fee,
+      feeBearer: bearer,
+      currency: "SZL",
+      payer: { type: "partner", id: partner.id, name: partner.name, account: settlement.id },
+      payee: { type: "user", id: user.id, name: user.name, account: payeeAccount, phone: user.phone },
+      partnerId: partner.id,
+      externalReference: input.externalReference,
+      reference: input.externalReference,
+      legs: [{ accountId: settlement.id, amount: -debit }, { accountId: payeeAccount, amount: credit }, ...fees],
+      limits: [],
+      maxBalances: [{ account: payeeAccount, max: String(tierLimits(user.kycTier).maxBalance), name: "maxBalance" }],
+      notifications: [
+        {
+          to: user.phone,
+          kind: "deposit_received",
+          dedupeKey: `${id}:payee`,
+          body: `Keshless: ${formatAmount(credit)} deposited by ${partner.name}. Ref ${id}.`,
+        },
+      ],
+      viewer: "payer",
+    };
+  }
+
+  /** Writes a plan inside the caller's transaction; returns the response for the plan's viewer. */
+  async function commit(plan: Plan, tx: Executor): Promise<Outcome<TransactionDto>> {
+    const transaction = {
+      id: plan.transactionId,
+      type: plan.type,
+      status: "completed",
+      amount: plan.amount.toString(),
+      fee: plan.fee.toString(),
+      fee_bearer: plan.feeBearer,
+      currency: plan.currency,
+      payer_type: plan.payer.type,
+      payer_id: plan.payer.id,
+      payer_name: plan.payer.name,
+      payer_account: plan.payer.account,
+      payee_type: plan.payee.type,
+      payee_id: plan.payee.id,
+      payee_name: plan.payee.name,
+      payee_account: plan.payee.account,
+      partner_id: plan.partnerId ?? null,
+      reference: plan.reference ?? null,
+      external_reference: plan.externalReference ?? null,
+      metadata: {},
+    };
+    const payload = {
+      limits: plan.limits,
+      maxBalances: plan.maxBalances,
+      transfer: {
+        id: plan.transactionId,
+        kind: plan.type,
+        request: {
+          kind: plan.type,
+          legs: plan.legs.map((l) => ({ account: l.accountId, amount: l.amount.toString() })),
+        },
+        metadata: { type: plan.type },
+        legs: plan.legs.map((l) => ({ account: l.accountId, amount: l.amount.toString() })),
+      },
+      transaction,
+    };
+    const [row] = await queryRows<{ r: any }>(
+      tx,
+      sql`select payments_commit(${JSON.stringify(payload)}::jsonb) as r`,
+    ).catch((error) => {
+      if ((error?.cause?.code ?? error?.code) === "23505" && plan.externalReference)
+        throw new AppError("CONFLICT", "This externalReference was already deposited.", {
+          externalReference: plan.externalReference,
+        });
+      throw error;
+    });
+    const result = typeof row!.r === "string" ? JSON.parse(row!.r) : row!.r;
+    for (const message of plan.notifications) await ports.notify(message, tx);
+    const viewer = plan.viewer === "payer" ? plan.payer : plan.payee;
+    const entry = [...(result.entries as any[])].reverse().find((e) => e.accountId === viewer.account);
+    const singleShard = viewer.type === "user";
+    return {
+      status: 201,
+      body: {
+        id: plan.transactionId,
+        type: plan.type,
+        status: "completed",
+        amount: toNumber(plan.amount),
+        currency: plan.currency,
+        fee: toNumber(plan.fee),
+        feeBearer: plan.feeBearer,
+        direction: plan.viewer === "payer" ? "debit" : "credit",
+        counterparty: counterpartyOf(plan.viewer === "payer" ? plan.payee : plan.payer),
+        reference: plan.reference ?? null,
+        createdAt: new Date(result.journal.createdAt).toISOString(),
+        balanceAfter: singleShard && entry ? Number(entry.balanceAfter) : null,
+      },
+    };
+  }
+
+  function counterpartyOf(party: Party) {
+    return { type: party.type, id: party.id, name: party.name ?? (party.phone ? maskPhone(party.phone) : null) };
+  }
+
+  /** One transaction as `account` sees it. balanceAfter: that account's balance right after it. */
+  async function toDto(row: Row, account: string): Promise<TransactionDto> {
+    const [after] = await queryRows<{ balance_after: string | null }>(
+      database.db,
+      sql`select (case when a.shard_count = 1 then e.balance_after
+                      else (select sum(x.b) from (select distinct on (shard) balance_after as b from ledger_entries
+                             where account_id = e.account_id and id <= e.id order by shard, id desc) x) end)::text as balance_after
+            from ledger_entries e join ledger_accounts a on a.id = e.account_id
+           where e.journal_id = ${row.id} and e.account_id = ${account}
+           order by e.id desc limit 1`,
+    );
+    const outgoing = row.payerAccount === account;
+    return {
+      id: row.id,
+      type: row.type as TransactionType,
+      status: row.status as TransactionStatus,
+      amount: toNumber(row.amount),
+      currency: row.currency,
+      fee: toNumber(row.fee),
+      feeBearer: row.feeBearer as TransactionDto["feeBearer"],
+      direction: outgoing ? "debit" : "credit",
+      counterparty: outgoing
+        ? { type: row.payeeType as PartyType, id: row.payeeId, name: row.payeeName }
+        : { type: row.payerType as PartyType, id: row.payerId, name: row.payerName },
+      reference: row.reference,
+      createdAt: row.createdAt.toISOString(),
+      balanceAfter: after?.balance_after == null ? null : Number(after.balance_after),
+    };
+  }
+
+  /** Newest first. The cursor is opaque: base64url of "createdAt|id" of the last row returned. */
+  async function listForAccount(account: string, options: { limit: number; cursor?: string }) {
+    let before: { at: string; id: string } | undefined;
+    if (options.cursor) {
+      const [at, id] = Buffer.from(options.cursor, "base64url").toString().split("|");
+      if (!at || !id || Number.isNaN(Date.parse(at)))
+        throw new AppError("VALIDATION_FAILED", "The cursor is not valid.");
+      before = { at, id };
+    }
+    const page = (side: ReturnType<typeof sql>) =>
+      sql`(select * from transactions where ${side} = ${account}
+           ${before ? sql`and (created_at, id) < (${before.at}::timestamptz, ${before.id})` : sql``}
+           order by created_at desc, id desc limit ${options.limit + 1})`;
+    const rows = await database.db
+      .select()
+      .from(transactions)
+      .where(
+        sql`${transactions.id} in (select id from (${page(sql`payer_account`)} union all ${page(sql`payee_account`)}) u)`,
+      )
+      .orderBy(sql`${transactions.createdAt} desc, ${transactions.id} desc`)
+      .limit(options.limit + 1);
+    const data = await Promise.all(rows.slice(0, options.limit).map((row) => toDto(row, account)));
+    const last = rows.length > options.limit ? rows[options.limit - 1]! : undefined;
+    const nextCursor = last ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString("base64url") : null;
+    return { data, nextCursor };
+  }
+
+  /** A transaction the account took part in; anyone else's is 404, never 403, so ids reveal nothing. */
+  async function getForAccount(id: string, account: string): Promise<TransactionDto> {
+    const [row] = await database.db.select().from(transactions).where(eq(transactions.id, id));
+    if (!row || (row.payerAccount !== account && row.payeeAccount !== account))
+      throw new AppError("NOT_FOUND", "No such transaction.");
+    return toDto(row, account);
+  }
+
+  async function getForPartner(id: string, partnerId: string): Promise<TransactionDto> {
+    const [row] = await database.db
+      .select()
+      .from(transactions)
+      .where(and(eq(transactions.id, id), eq(transactions.partnerId, partnerId)));
+    if (!row) throw new AppError("NOT_FOUND", "No such transaction.");
+    return toDto(row, row.payerType === "partner" ? row.payerAccount : row.payeeAccount);
+  }
+
+  async function wallet(kind: "user_wallet" | "vendor_wallet", ownerId: string) {
+    const balance = await ledger.balance(await walletOf(kind, ownerId));
+    return {
+      currency: "SZL",
+      balance: toNumber(balance.balance),
+      available: toNumber(balance.available),
+      pending: toNumber(balance.held),
+    };
+  }
+
+  return {
+    planPayment,
+    planTransfer,
+    planDeposit,
+    commit,
+    listForAccount,
+    getForAccount,
+    getForPartner,
+    wallet,
+    walletOf,
+  };
+}
+
+export type Payments = ReturnType<typeof createPayments>;

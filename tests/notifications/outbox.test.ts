@@ -1,0 +1,251 @@
+import { afterAll, beforeEach, describe, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
+import { loadConfig } from "../../src/config";
+import { queryRows } from "../../src/db/client";
+import { buildDeps } from "../../src/deps";
+import { createNotifications } from "../../src/notifications/service";
+import { latestCode, randomPhone } from "../support/factories";
+import { startFakeEneza, startFakeYeboLink } from "../support/fake-messaging";
+import { createTestContext, TEST_SECRETS } from "../support/harness";
+
+const eneza = startFakeEneza();
+const yebolink = startFakeYeboLink();
+const ENEZA_KEY = "enz_test_key_0123456789";
+const YEBOLINK_KEY = "yl_test_key_0123456789";
+const t = await createTestContext({
+  KESHLESS_NOTIFICATIONS: "providers",
+  KESHLESS_SIMULATORS: "false",
+  KESHLESS_ENEZA_URL: eneza.url,
+  KESHLESS_ENEZA_API_KEY: ENEZA_KEY,
+  KESHLESS_ENEZA_TIMEOUT_MS: "300",
+  KESHLESS_YEBOLINK_URL: yebolink.url,
+  KESHLESS_YEBOLINK_API_KEY: YEBOLINK_KEY,
+  KESHLESS_YEBOLINK_TIMEOUT_MS: "300",
+  KESHLESS_OUTBOX_MAX_ATTEMPTS: "3",
+});
+afterAll(async () => {
+  await eneza.stop();
+  await yebolink.stop();
+});
+beforeEach(() => {
+  eneza.mode = "ok";
+  yebolink.mode = "ok";
+  eneza.requests.length = 0;
+  yebolink.requests.length = 0;
+  t.deps.now = () => new Date();
+});
+
+const codes = new Set<string>();
+
+async function row(id: string) {
+  const [r] = await queryRows<any>(t.deps.database.db, sql`select * from notification_outbox where id = ${id}`);
+  return r;
+}
+
+async function queueOtp() {
+  const phone = randomPhone();
+  const res = await t.request("POST", "/v1/auth/otp", { body: { phone } });
+  expect(res.status).toBe(202);
+  const code = await latestCode(t, phone);
+  codes.add(code);
+  const [message] = await t.deps.notifications.list({ to: phone, limit: 1 });
+  return { phone, code, id: message!.id };
+}
+
+describe("enqueue", () => {
+  test("joins the caller's transaction: a rollback queues nothing", async () => {
+    const to = randomPhone();
+    await t.deps.database.db
+      .transaction(async (tx) => {
+        await t.deps.notifications.enqueue({ to, body: "hello", kind: "test" }, tx as never);
+        throw new Error("rollback");
+      })
+      .catch(() => {});
+    expect(await t.deps.notifications.list({ to, limit: 10 })).toHaveLength(0);
+  });
+
+  test("a dedupe key queues once however often the caller retries", async () => {
+    const to = randomPhone();
+    const first = await t.deps.notifications.enqueue({ to, body: "paid", kind: "payment", dedupeKey: `pay:${to}` });
+    const second = await t.deps.notifications.enqueue({ to, body: "paid", kind: "payment", dedupeKey: `pay:${to}` });
+    expect(first.queued).toBe(true);
+    expect(second).toEqual({ id: first.id, queued: false });
+    expect(await t.deps.notifications.list({ to, limit: 10 })).toHaveLength(1);
+    await t.deps.notifications.drain();
+  });
+
+  test("refuses a recipient that is not an Eswatini mobile", async () => {
+    await expect(t.deps.notifications.enqueue({ to: "+27821234567", body: "x", kind: "test" })).rejects.toThrow();
+  });
+});
+
+describe("delivery", () => {
+  test("WhatsApp through Eneza first: its wire format, its key, its message id recorded", async () => {
+    const { phone, code, id } = await queueOtp();
+    const result = await t.deps.notifications.drain();
+    expect(result.sent).toBeGreaterThanOrEqual(1);
+    expect(eneza.requests).toHaveLength(1);
+    const [req] = eneza.requests;
+    expect(req!.method).toBe("POST");
+    expect(req!.headers["x-api-key"]).toBe(ENEZA_KEY);
+    expect(req!.body).toMatchObject({ to: phone, channel: "whatsapp" });
+    expect(req!.body.message).toContain(code);
+    expect(yebolink.requests).toHaveLength(0);
+    expect(await row(id)).toMatchObject({
+      status: "sent",
+      channel: "whatsapp",
+      provider: "eneza",
+      provider_message_id: expect.stringMatching(/^enz-\d+$/),
+    });
+  });
+
+  for (const mode of ["error", "refuse", "slow"] as const) {
+    test(`SMS through YeboLink when WhatsApp fails (${mode})`, async () => {
+      eneza.mode = mode;
+      eneza.slowMs = 1500;
+      const { phone, code, id } = await queueOtp();
+      const started = performance.now();
+      await t.deps.notifications.drain();
+      if (mode === "slow") expect(performance.now() - started).toBeLessThan(1400); // the 300 ms timeout, not the 1.5 s reply
+      expect(eneza.requests).toHaveLength(1);
+      expect(yebolink.requests).toHaveLength(1);
+      const [req] = yebolink.requests;
+      expect(req!.path).toBe("/api/v1/messages/send");
+      expect(req!.headers["x-api-key"]).toBe(YEBOLINK_KEY);
+      expect(req!.body).toMatchObject({ to: phone, channel: "sms", content: { from_name: "Keshless" } });
+      expect(req!.body.content.text).toContain(code);
+      expect(await row(id)).toMatchObject({
+        status: "sent",
+        channel: "sms",
+        provider: "yebolink",
+        provider_message_id: expect.stringMatching(/^yl-\d+$/),
+      });
+    });
+  }
+
+  test("both down: retried later with exponential backoff, then failed for good after the last attempt", async () => {
+    eneza.mode = "error";
+    yebolink.mode = "refuse";
+    const to = randomPhone();
+    const { id } = await t.deps.notifications.enqueue({
+      to,
+      body: "Your payment of E15.00 was received",
+      kind: "payment",
+    });
+    const start = Date.now();
+    await t.deps.notifications.drain();
+    let r = await row(id);
+    expect(r).toMatchObject({ status: "pending", attempts: 1 });
+    expect(r.last_error).toContain("eneza: HTTP 500");
+    expect(r.last_error).toContain("yebolink");
+    const firstDelay = new Date(r.next_attempt_at).getTime() - start;
+    expect(firstDelay).toBeGreaterThan(1000);
+    expect(firstDelay).toBeLessThan(4000);
+    // Not due yet: nothing is sent again.
+    eneza.requests.length = 0;
+    await t.deps.notifications.drain();
+    expect(eneza.requests).toHaveLength(0);
+
+    t.deps.now = () => new Date(start + 10_000);
+    await t.deps.notifications.drain();
+    r = await row(id);
+    expect(r.attempts).toBe(2);
+    const secondDelay = new Date(r.next_attempt_at).getTime() - (start + 10_000);
+    expect(secondDelay).toBeGreaterThan(firstDelay * 1.3);
+
+    t.deps.now = () => new Date(start + 60_000);
+    await t.deps.notifications.drain();
+    expect((await row(id)).status).toBe("failed");
+  });
+
+  test("a retry succeeds once a provider is back", async () => {
+    eneza.mode = "error";
+    yebolink.mode = "error";
+    const { id } = await t.deps.notifications.enqueue({ to: randomPhone(), body: "hello", kind: "test" });
+    await t.deps.notifications.drain();
+    eneza.mode = "ok";
+    t.deps.now = () => new Date(Date.now() + 10_000);
+    await t.deps.notifications.drain();
+    expect(await row(id)).toMatchObject({ status: "sent", provider: "eneza", attempts: 2 });
+  });
+
+  test("a code past its life is not sent", async () => {
+    const { id } = await queueOtp();
+    t.deps.now = () => new Date(Date.now() + 301_000);
+    const result = await t.deps.notifications.drain();
+    expect(result.expired).toBe(1);
+    expect(eneza.requests).toHaveLength(0);
+    expect((await row(id)).status).toBe("expired");
+  });
+
+  test("two instances draining at once send each message exactly once", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++)
+      ids.push((await t.deps.notifications.enqueue({ to: randomPhone(), body: `note ${i}`, kind: "test" })).id);
+    const deps2 = await buildDeps(t.config, { database: t.deps.database, logger: t.deps.logger });
+    await Promise.all([
+      t.deps.notifications.drain({ limit: 5 }),
+      deps2.notifications.drain({ limit: 5 }),
+      t.deps.notifications.drain({ limit: 5 }),
+      deps2.notifications.drain({ limit: 5 }),
+    ]);
+    const sentTo = eneza.requests.map((r) => r.body.to);
+    expect(new Set(sentTo).size).toBe(sentTo.length);
+    expect(sentTo.length).toBe(12);
+    for (const id of ids) expect((await row(id)).status).toBe("sent");
+  });
+
+  test("the worker drains on its own, and at once after a kick", async () => {
+    t.deps.notifications.start();
+    try {
+      const { id } = await queueOtp();
+      for (let i = 0; i < 50 && (await row(id)).status !== "sent"; i++) await Bun.sleep(20);
+      expect((await row(id)).status).toBe("sent");
+    } finally {
+      await t.deps.notifications.stop();
+    }
+  });
+});
+
+describe("simulators and the dev outbox", () => {
+  test("providers mode with no URLs uses the local simulators (development)", async () => {
+    const config = loadConfig({
+      KESHLESS_ENV: "development",
+      KESHLESS_DATA_DIR: t.config.dataDir,
+      ...TEST_SECRETS,
+      KESHLESS_NOTIFICATIONS: "providers",
+    });
+    const deps = await buildDeps(config, { database: t.deps.database, logger: t.deps.logger });
+    expect(deps.notifications.senders.map((s) => `${s.provider}/${s.channel}`)).toEqual([
+      "eneza/whatsapp",
+      "yebolink/sms",
+    ]);
+    const result = await deps.notifications.senders[0]!.send({ to: randomPhone(), text: "hello" });
+    expect(result.messageId).toMatch(/^enz-sim-/);
+    const sms = await deps.notifications.senders[1]!.send({ to: randomPhone(), text: "hello" });
+    expect(sms.messageId).toMatch(/^yl-sim-/);
+  });
+
+  test("outbox mode sends nothing out: rows are delivered to channel outbox", async () => {
+    const outbox = createNotifications({ ...t.deps, config: { ...t.config, notifications: "outbox" } });
+    const to = randomPhone();
+    const { id } = await outbox.enqueue({ to, body: "dev only", kind: "test" });
+    await outbox.drain();
+    expect(eneza.requests).toHaveLength(0);
+    expect(await row(id)).toMatchObject({ status: "sent", channel: "outbox", provider: "outbox" });
+  });
+});
+
+describe("logs", () => {
+  test("delivery is logged with provider and message id, never the body, the code or a key", async () => {
+    const all = t.logs.join("\n");
+    expect(all).toContain("notification sent");
+    expect(all).toContain('"provider":"eneza"');
+    expect(all).toContain('"providerMessageId":"enz-1"');
+    for (const code of codes) expect(all).not.toContain(code);
+    expect(all).not.toContain(ENEZA_KEY);
+    expect(all).not.toContain(YEBOLINK_KEY);
+    expect(all).not.toContain("Your Keshless code");
+    expect(all).not.toMatch(/\+2687\d{7}/);
+  });
+});
