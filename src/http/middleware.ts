@@ -1,10 +1,10 @@
 import type { MiddlewareHandler } from "hono";
-import { getConnInfo } from "hono/bun";
 import type { Deps } from "../deps";
 import { newId } from "../lib/ids";
 import type { AppEnv } from "./context";
 import { AppError } from "./errors";
 import { loggableUrl } from "./logger";
+import { limiterIp } from "./rate-limit";
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -30,7 +30,7 @@ export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
         requestUrl: loggableUrl(url),
         status,
         userAgent: c.req.header("user-agent"),
-        remoteIp: clientIp(c),
+        remoteIp: limiterIp(c, deps.config.auth.trustedProxyHops),
         latency: `${latency.toFixed(4)}s`,
       },
       principal: c.get("principal") ? { kind: c.get("principal")!.kind, id: c.get("principal")!.id } : undefined,
@@ -44,17 +44,6 @@ export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
     if (status >= 500) deps.logger.error(line, message);
     else deps.logger.info(line, message);
   };
-}
-
-/** The caller's address: Cloud Run puts the client first in X-Forwarded-For. */
-export function clientIp(c: Parameters<MiddlewareHandler<AppEnv>>[0]): string {
-  const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
-  if (forwarded) return forwarded;
-  try {
-    return getConnInfo(c).remote.address ?? "unknown";
-  } catch {
-    return "unknown";
-  }
 }
 
 /** JSON APIs refuse other bodies with 415 rather than guessing. */

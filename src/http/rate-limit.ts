@@ -118,7 +118,7 @@ export function rateLimited(retryAfterSeconds: number, message = "Too many reque
 }
 
 /**
- * The caller's address for rate limiting. X-Forwarded-For's first entries are whatever the client
+ * The caller's address, for rate limits and the request log. X-Forwarded-For's first entries are whatever the client
  * wrote; only the ones our own proxies appended can be trusted. With `trustedHops` proxies in front
  * (Cloud Run's front end is one), the client is the entry that many places from the right.
  */
