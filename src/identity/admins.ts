@@ -4,6 +4,7 @@ import { queryRows } from "../db/client";
 import { sqlState } from "../db/pg-errors";
 import { AppError } from "../http/errors";
 import { newId } from "../lib/ids";
+import { recordLoginFailure } from "./login-failures";
 import { ADMIN_ROLES, type AdminRole, permissionsOf } from "./permissions";
 import { admins, authSessions } from "./schema";
 import { createSealer, matchTotp, newTotpSecret, type Passwords, passwordProblem } from "./secrets";
@@ -124,43 +125,6 @@ export function createAdmins(deps: IdentityDeps, tools: { passwords: Passwords; 
     }
   }
 
-  async function recordLoginFailure(adminId: string, ctx: RequestMeta, reason: string) {
-    await transact(
-      deps,
-      async (tx) => {
-        const now = deps.now();
-        const lockUntil = new Date(now.getTime() + auth.loginLock * 1000);
-        const [r] = await queryRows<{ failed_login_count: number; locked_until: string | null }>(
-          tx,
-          sql`update admins set
-                failed_login_count = case when failed_login_count + 1 >= ${auth.loginMaxAttempts} then 0
-                                          else failed_login_count + 1 end,
-                locked_until = case when failed_login_count + 1 >= ${auth.loginMaxAttempts}
-                                    then ${lockUntil.toISOString()}::timestamptz else locked_until end
-              where id = ${adminId}
-              returning failed_login_count, locked_until`,
-        );
-        await deps.audit.record(
-          { action: "admin.login.failed", target: { type: "admin", id: adminId }, details: { reason } },
-          ctx,
-          tx,
-        );
-        if (r?.locked_until && new Date(r.locked_until) > now && Number(r.failed_login_count) === 0)
-          await deps.audit.record(
-            {
-              action: "admin.login.locked",
-              target: { type: "admin", id: adminId },
-              details: { lockedUntil: new Date(r.locked_until).toISOString() },
-            },
-            ctx,
-            tx,
-          );
-      },
-      undefined,
-      "admins.loginFailure",
-    );
-  }
-
   async function login({
     ctx,
     input,
@@ -193,11 +157,11 @@ export function createAdmins(deps: IdentityDeps, tools: { passwords: Passwords; 
     const passwordOk = await passwords.verify(input.password, r.passwordHash);
     const step = matchTotp(sealer.open(r.totpSecret), input.totp, now);
     if (!passwordOk || step === null) {
-      await recordLoginFailure(r.id, ctx, !passwordOk ? "wrong_password" : "wrong_totp");
+      await recordLoginFailure(deps, { kind: "admin", id: r.id }, ctx, !passwordOk ? "wrong_password" : "wrong_totp");
       throw badLogin();
     }
     if (step <= r.totpLastStep) {
-      await recordLoginFailure(r.id, ctx, "totp_reused");
+      await recordLoginFailure(deps, { kind: "admin", id: r.id }, ctx, "totp_reused");
       throw badLogin();
     }
     if (r.status !== "active") {

@@ -7,6 +7,7 @@ import { sqlMessage, sqlState } from "../db/pg-errors";
 import { AppError } from "../http/errors";
 import { newId } from "../lib/ids";
 import { normalizePhone } from "../lib/phone";
+import { recordLoginFailure } from "./login-failures";
 import type { OtpService } from "./otp";
 import { authSessions, vendorDevices, vendors } from "./schema";
 import { type Passwords, passwordProblem } from "./secrets";
@@ -263,44 +264,6 @@ export function createVendors(
 
   // ------------------------------------------------------------------ sign-in
 
-  /** Counts a failed login and locks the account at the limit; its own committed transaction. */
-  async function recordLoginFailure(vendorId: string, ctx: RequestMeta, reason: string) {
-    await transact(
-      deps,
-      async (tx) => {
-        const now = deps.now();
-        const lockUntil = new Date(now.getTime() + auth.loginLock * 1000);
-        const [r] = await queryRows<{ failed_login_count: number; locked_until: string | null }>(
-          tx,
-          sql`update vendors set
-                failed_login_count = case when failed_login_count + 1 >= ${auth.loginMaxAttempts} then 0
-                                          else failed_login_count + 1 end,
-                locked_until = case when failed_login_count + 1 >= ${auth.loginMaxAttempts}
-                                    then ${lockUntil.toISOString()}::timestamptz else locked_until end
-              where id = ${vendorId}
-              returning failed_login_count, locked_until`,
-        );
-        await deps.audit.record(
-          { action: "vendor.login.failed", target: { type: "vendor", id: vendorId }, details: { reason } },
-          ctx,
-          tx,
-        );
-        if (r?.locked_until && new Date(r.locked_until) > now && Number(r.failed_login_count) === 0)
-          await deps.audit.record(
-            {
-              action: "vendor.login.locked",
-              target: { type: "vendor", id: vendorId },
-              details: { lockedUntil: new Date(r.locked_until).toISOString() },
-            },
-            ctx,
-            tx,
-          );
-      },
-      undefined,
-      "vendors.loginFailure",
-    );
-  }
-
   const lockedOut = (until: Date) =>
     new AppError("FORBIDDEN", `Too many failed sign-ins: the account is locked until ${until.toISOString()}.`, {
       reason: "ACCOUNT_LOCKED",
@@ -337,7 +300,7 @@ export function createVendors(
       throw lockedOut(r.lockedUntil);
     }
     if (!(await passwords.verify(input.password, r.passwordHash))) {
-      await recordLoginFailure(r.id, ctx, "wrong_password");
+      await recordLoginFailure(deps, { kind: "vendor", id: r.id }, ctx, "wrong_password");
       throw badLogin();
     }
     if (r.status !== "active") {
