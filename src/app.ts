@@ -4,7 +4,11 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
+import { ersProxyRoutes } from "./airtime/proxy-routes";
+import { airtimeRoutes } from "./airtime/routes";
+import { approvalRoutes } from "./approvals/routes";
 import { auditRoutes } from "./audit/routes";
+import { cardRoutes } from "./cards/routes";
 import { mapDatabaseError } from "./db/pg-errors";
 import type { Deps } from "./deps";
 import type { AppContext } from "./http/context";
@@ -15,10 +19,16 @@ import { adminRoutes } from "./identity/routes/admin";
 import { partnerRoutes } from "./identity/routes/partner";
 import { userRoutes } from "./identity/routes/users";
 import { vendorRoutes } from "./identity/routes/vendors";
+import { jobRoutes } from "./jobs/routes";
 import { devOutboxRoutes } from "./notifications/routes";
 import { devCliRoutes } from "./ops/dev-cli";
 import { opsRoutes } from "./ops/routes";
+import { paymentAdminRoutes } from "./payments/admin-routes";
+import { paymentRequestRoutes } from "./payments/request-routes";
 import { paymentRoutes } from "./payments/routes";
+import { ussdRoutes } from "./ussd/routes";
+import { webhookRoutes } from "./webhooks/routes";
+import { withdrawalRoutes } from "./withdrawals/routes";
 
 /** The whole HTTP surface. KESHLESS_ROLE picks which route groups this deployment mounts. */
 export function createApp(deps: Deps) {
@@ -77,6 +87,11 @@ export function createApp(deps: Deps) {
     in: "header",
     name: "X-Job-Secret",
   });
+  app.openAPIRegistry.registerComponent("securitySchemes", "internalSecret", {
+    type: "apiKey",
+    in: "header",
+    name: "X-Internal-Secret",
+  });
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Keshless API" }));
 
   app.notFound((c) => {
@@ -113,9 +128,21 @@ function routeGroups(): { roles: Role[]; router: ReturnType<typeof createRouter>
     { roles: ["all", "api"], router: auditRoutes() },
     { roles: ["all", "api"], router: partnerRoutes() },
     { roles: ["all", "api"], router: paymentRoutes() },
+    { roles: ["all", "api"], router: webhookRoutes() },
+    { roles: ["all", "api"], router: paymentRequestRoutes() },
+    { roles: ["all", "api"], router: paymentAdminRoutes() },
     { roles: ["all", "api"], router: devCliRoutes() },
-    // The handler answers 404 in production.
-    { roles: ["all", "api", "ussd"], router: devOutboxRoutes() },
+    // The handler answers 404 in production. Not on "ussd": that deployment serves only the gateways.
+    { roles: ["all", "api"], router: devOutboxRoutes() },
+    // keshless-ussd: only the gateways' callbacks (plus /health, /ready and the ERS proxy).
+    { roles: ["all", "ussd"], router: ussdRoutes() },
+    { roles: ["all", "api"], router: approvalRoutes() },
+    { roles: ["all", "api"], router: withdrawalRoutes() },
+    { roles: ["all", "api"], router: cardRoutes() },
+    { roles: ["all", "api"], router: airtimeRoutes() },
+    { roles: ["all", "api"], router: jobRoutes() },
+    // Swazi Mobile's ERS360 is reachable from the USSD deployment only.
+    { roles: ["all", "ussd"], router: ersProxyRoutes() },
   ];
 }
 

@@ -111,6 +111,50 @@ const identityEnv = {
   KESHLESS_YEBOLINK_FROM_NAME: z.string().min(1).max(30).default("Keshless"),
 };
 
+/** USSD (issue 7). Times in seconds unless named _MS. */
+const ussdEnv = {
+  KESHLESS_USSD_GATEWAY_SECRET_MTN: z.string().min(16).optional(),
+  KESHLESS_USSD_GATEWAY_SECRET_AT: z.string().min(16).optional(),
+  KESHLESS_USSD_SESSION_TTL: int(30, 3600).default(180),
+  KESHLESS_USSD_RETRY_WINDOW_MS: int(0, 60_000).default(1500),
+  KESHLESS_USSD_TERMS_URL: z.string().min(1).max(40).default("keshless.co.sz/terms"),
+};
+
+/** Withdrawals, cards, approvals, scheduled jobs and airtime over ERS360 (issue 6). Amounts in cents. */
+const ersOutcome = z.enum(["success", "pending", "unknown", "rejected", "not_found"]);
+export type Ers360Outcome = z.infer<typeof ersOutcome>;
+const holdsEnv = {
+  KESHLESS_WITHDRAWAL_AUTO_APPROVE_MAX: int(0, Number.MAX_SAFE_INTEGER).default(50_000),
+  KESHLESS_WITHDRAWAL_DUAL_APPROVAL_MIN: int(1, Number.MAX_SAFE_INTEGER).default(1_000_000),
+  KESHLESS_WITHDRAWAL_BANKS: jsonOf(z.record(z.string().regex(/^[A-Z0-9_]{2,16}$/), z.string().min(1))).optional(),
+  KESHLESS_VENDOR_WITHDRAWAL_PASSWORD_ATTEMPTS: int(1, 100).default(5),
+  KESHLESS_APPROVAL_TTL_HOURS: int(1, 30 * 24).default(24),
+  KESHLESS_CARD_FEE: int(0, 10_000_000).default(5_000),
+  KESHLESS_AIRTIME_MIN_AMOUNT: int(1, 10_000_000).default(100),
+  KESHLESS_AIRTIME_MAX_AMOUNT: int(1, 10_000_000).default(100_000),
+  KESHLESS_AIRTIME_RECONCILE_INTERVAL_MS: int(200, 3_600_000).default(30_000),
+  KESHLESS_AIRTIME_MAX_ATTEMPTS: int(1, 5).default(2),
+  KESHLESS_AIRTIME_NOT_FOUND_GRACE: int(0, 86_400).default(120),
+  KESHLESS_ERS360_TIMEOUT_MS: int(200, 120_000).default(15_000),
+  KESHLESS_ERS360_CLIENT_ID: z.string().min(1).max(64).default("KESHLESS"),
+  KESHLESS_ERS360_CHANNEL: z.string().min(1).max(64).default("WSClient"),
+  KESHLESS_ERS360_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/)
+    .default("SZL"),
+  KESHLESS_ERS360_RESULT_CODES: jsonOf(z.record(z.string().regex(/^\d{1,6}$/), ersOutcome)).optional(),
+  KESHLESS_ERS360_PROXY_SECRET: z.string().min(16).optional(),
+  KESHLESS_ERS360_MTN_URL: z.url().optional(),
+  KESHLESS_ERS360_MTN_RESELLER_ID: z.string().min(1).optional(),
+  KESHLESS_ERS360_MTN_USER_ID: z.string().min(1).optional(),
+  KESHLESS_ERS360_MTN_PASSWORD: z.string().min(1).optional(),
+  KESHLESS_ERS360_ESWATINI_MOBILE_URL: z.url().optional(),
+  KESHLESS_ERS360_ESWATINI_MOBILE_PROXY_URL: z.url().optional(),
+  KESHLESS_ERS360_ESWATINI_MOBILE_RESELLER_ID: z.string().min(1).optional(),
+  KESHLESS_ERS360_ESWATINI_MOBILE_USER_ID: z.string().min(1).optional(),
+  KESHLESS_ERS360_ESWATINI_MOBILE_PASSWORD: z.string().min(1).optional(),
+};
+
 const envSchema = z.object({
   PORT: int(1, 65535).default(8080),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
@@ -129,11 +173,20 @@ const envSchema = z.object({
   KESHLESS_MAX_AMOUNT: int(1, Number.MAX_SAFE_INTEGER).default(10_000_000),
   KESHLESS_FEES: jsonOf(feeSchedule).optional(),
   KESHLESS_KYC_LIMITS: jsonOf(kycLimits).optional(),
-  KESHLESS_HOT_ACCOUNT_SHARDS: int(1, 256).default(16),
+  KESHLESS_HOT_ACCOUNT_SHARDS: int(1, 256).default(32),
   KESHLESS_SERIALIZABLE_MAX_RETRIES: int(0, 100).default(20),
   KESHLESS_NOTIFICATIONS: z.enum(["outbox", "providers"]).default("outbox"),
   KESHLESS_SIMULATORS: bool.default(true),
+  KESHLESS_WEBHOOK_KEY: z.string().min(32).optional(),
+  KESHLESS_WEBHOOK_INTERVAL_MS: int(50, 600_000).default(1000),
+  KESHLESS_WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(10_000),
+  KESHLESS_WEBHOOK_BACKOFF_MS: int(10, 3_600_000).default(30_000),
+  KESHLESS_WEBHOOK_MAX_BACKOFF_MS: int(10, 24 * 3_600_000).default(3_600_000),
+  KESHLESS_WEBHOOK_RETRY_WINDOW: int(1, 7 * 86_400).default(86_400),
+  KESHLESS_PAYMENT_REQUEST_TTL: int(60, 30 * 86_400).default(86_400),
   ...identityEnv,
+  ...ussdEnv,
+  ...holdsEnv,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -167,11 +220,29 @@ export interface Config {
     pinPepperPrevious: string[];
     /** Encrypts admins' TOTP secrets at rest. */
     totp: string;
+    /** Encrypts partners' webhook signing secrets at rest. */
+    webhook: string;
   };
   auth: AuthConfig;
   outbox: { intervalMs: number; maxAttempts: number; backoffMs: number };
+  /** Partner webhooks: retried with exponential backoff for `retryWindowSeconds`, then failed. */
+  webhooks: {
+    intervalMs: number;
+    timeoutMs: number;
+    backoffMs: number;
+    maxBackoffMs: number;
+    retryWindowSeconds: number;
+  };
+  /** Default life of a vendor payment request, in seconds. */
+  paymentRequestTtl: number;
   eneza: EnezaConfig;
   yebolink: YeboLinkConfig;
+  ussd: UssdConfig;
+  withdrawals: WithdrawalsConfig;
+  approvals: { ttlHours: number };
+  cards: { fee: number };
+  airtime: AirtimeConfig;
+  ers360: Ers360Config;
   /** Secrets generated for this data dir because none were configured (development only). */
   generatedSecrets: string[];
 }
@@ -217,6 +288,73 @@ export interface YeboLinkConfig {
   channel: "sms" | "whatsapp";
   fromName: string;
 }
+
+export interface UssdConfig {
+  /** Per-gateway X-Gateway-Secret values; a gateway without one uses secrets.ussdGateway. */
+  gatewaySecrets: { mtn: string | undefined; at: string | undefined };
+  /** Idle seconds before a session is dead (gateways give up after about 180 s). */
+  sessionTtl: number;
+  /**
+   * For a gateway that sends only the latest input (MTN): the same input again within this is the
+   * gateway resending, not the subscriber — no one reads a new screen and answers it that fast.
+   */
+  retryWindowMs: number;
+  termsUrl: string;
+}
+
+export interface WithdrawalsConfig {
+  /** At most this (cents) completes at once; more waits for a finance admin. */
+  autoApproveMax: number;
+  /** From this amount (cents) a second, different admin must approve too. */
+  dualApprovalMin: number;
+  /** Bank codes a bank withdrawal may name → bank names. */
+  banks: Record<string, string>;
+  /** Wrong vendor passwords allowed per 15 minutes on withdrawals. */
+  vendorPasswordAttempts: number;
+}
+
+export interface AirtimeConfig {
+  minAmount: number;
+  maxAmount: number;
+  reconcileIntervalMs: number;
+  /** Top-up requests per order (each a new clientReference), made only when the last one provably did not happen. */
+  maxAttempts: number;
+  /** Seconds after sending before an operator's "no such transaction" is believed. */
+  notFoundGraceSeconds: number;
+}
+
+export type AirtimeOperator = "mtn" | "eswatini_mobile";
+
+export interface Ers360OperatorConfig {
+  /** The operator's topup service, e.g. http://host:8913/topupservice/service. */
+  url: string | undefined;
+  /** Our internal proxy route (Swazi Mobile's ERS360 sits on a private network reached from keshless-ussd). */
+  proxyUrl: string | undefined;
+  resellerId: string | undefined;
+  userId: string | undefined;
+  password: string | undefined;
+}
+
+export interface Ers360Config {
+  timeoutMs: number;
+  clientId: string;
+  channel: string;
+  currency: string;
+  /** resultCode → outcome, over the defaults of INTEGRATIONS.md §3 (operators customise codes). */
+  resultCodes: Record<string, Ers360Outcome>;
+  /** X-Internal-Secret between the API and the proxy route on the USSD deployment. */
+  proxySecret: string | undefined;
+  operators: Record<AirtimeOperator, Ers360OperatorConfig>;
+}
+
+/** Eswatini's banks (codes are ours; override with KESHLESS_WITHDRAWAL_BANKS). */
+export const DEFAULT_BANKS: Record<string, string> = {
+  FNB: "First National Bank Eswatini",
+  SBE: "Standard Bank Eswatini",
+  NED: "Nedbank Eswatini",
+  EBK: "Eswatini Bank",
+  EBS: "Eswatini Building Society",
+};
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -270,6 +408,19 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       problems.push("KESHLESS_NOTIFICATIONS: the dev outbox is refused in production; set providers");
     for (const name of ["KESHLESS_ENEZA_URL", "KESHLESS_ENEZA_API_KEY", "KESHLESS_YEBOLINK_API_KEY"] as const)
       if (!e[name]) problems.push(`${name}: required in production (OTP delivery)`);
+    for (const [operator, prefix] of [
+      ["MTN", "KESHLESS_ERS360_MTN"],
+      ["Eswatini Mobile", "KESHLESS_ERS360_ESWATINI_MOBILE"],
+    ] as const) {
+      if (prefix === "KESHLESS_ERS360_MTN" && !e.KESHLESS_ERS360_MTN_URL)
+        problems.push(`${prefix}_URL: required in production (${operator} airtime)`);
+      if (prefix !== "KESHLESS_ERS360_MTN" && !e[`${prefix}_URL`] && !e[`${prefix}_PROXY_URL`])
+        problems.push(`${prefix}_URL or ${prefix}_PROXY_URL: required in production (${operator} airtime; set one)`);
+      for (const part of ["RESELLER_ID", "PASSWORD"] as const)
+        if (!e[`${prefix}_${part}`]) problems.push(`${prefix}_${part}: required in production (${operator} airtime)`);
+    }
+    if (e.KESHLESS_ERS360_ESWATINI_MOBILE_PROXY_URL && !e.KESHLESS_ERS360_PROXY_SECRET)
+      problems.push("KESHLESS_ERS360_PROXY_SECRET: required in production when the ERS360 proxy is used");
     if (problems.length) throw new ConfigError(`invalid production configuration:\n  ${problems.join("\n  ")}`);
   }
 
@@ -310,9 +461,81 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       pinPepperPrevious: list(e.KESHLESS_PIN_PEPPER_PREVIOUS),
       // Derived from the JWT secret unless set: one secret less to manage in development.
       totp: e.KESHLESS_TOTP_KEY ?? `totp:${secret("KESHLESS_JWT_SECRET")}`,
+      webhook: e.KESHLESS_WEBHOOK_KEY ?? `webhook:${secret("KESHLESS_JWT_SECRET")}`,
     },
+    webhooks: {
+      intervalMs: e.KESHLESS_WEBHOOK_INTERVAL_MS,
+      timeoutMs: e.KESHLESS_WEBHOOK_TIMEOUT_MS,
+      backoffMs: e.KESHLESS_WEBHOOK_BACKOFF_MS,
+      maxBackoffMs: e.KESHLESS_WEBHOOK_MAX_BACKOFF_MS,
+      retryWindowSeconds: e.KESHLESS_WEBHOOK_RETRY_WINDOW,
+    },
+    paymentRequestTtl: e.KESHLESS_PAYMENT_REQUEST_TTL,
     ...identitySettings(e),
+    ussd: {
+      gatewaySecrets: { mtn: e.KESHLESS_USSD_GATEWAY_SECRET_MTN, at: e.KESHLESS_USSD_GATEWAY_SECRET_AT },
+      sessionTtl: e.KESHLESS_USSD_SESSION_TTL,
+      retryWindowMs: e.KESHLESS_USSD_RETRY_WINDOW_MS,
+      termsUrl: e.KESHLESS_USSD_TERMS_URL,
+    },
+    ...holdsSettings(e),
     generatedSecrets: [...new Set(generated)],
+  };
+}
+
+/** Default meaning of ERS360 result codes (INTEGRATIONS.md §3); anything unlisted is "unknown": ask, never guess. */
+export const DEFAULT_ERS360_RESULT_CODES: Record<string, Ers360Outcome> = {
+  "0": "success",
+  "1": "pending",
+  ...Object.fromEntries(
+    [10, 11, 12, 13, 20, 21, 29, 30, 31, 32, 37, 38, 39, 40, 41, 44, 47, 94, 102, 104, 106].map((c) => [
+      String(c),
+      "rejected" as const,
+    ]),
+  ),
+  "90": "unknown",
+  "93": "unknown",
+  "105": "unknown",
+  "933": "not_found",
+};
+
+function holdsSettings(e: Env): Pick<Config, "withdrawals" | "approvals" | "cards" | "airtime" | "ers360"> {
+  if (e.KESHLESS_AIRTIME_MIN_AMOUNT > e.KESHLESS_AIRTIME_MAX_AMOUNT)
+    throw new ConfigError(
+      "invalid configuration:\n  KESHLESS_AIRTIME_MIN_AMOUNT: must not exceed KESHLESS_AIRTIME_MAX_AMOUNT",
+    );
+  const operator = (prefix: "KESHLESS_ERS360_MTN" | "KESHLESS_ERS360_ESWATINI_MOBILE"): Ers360OperatorConfig => ({
+    url: e[`${prefix}_URL`],
+    proxyUrl: prefix === "KESHLESS_ERS360_ESWATINI_MOBILE" ? e.KESHLESS_ERS360_ESWATINI_MOBILE_PROXY_URL : undefined,
+    resellerId: e[`${prefix}_RESELLER_ID`],
+    userId: e[`${prefix}_USER_ID`],
+    password: e[`${prefix}_PASSWORD`],
+  });
+  return {
+    withdrawals: {
+      autoApproveMax: e.KESHLESS_WITHDRAWAL_AUTO_APPROVE_MAX,
+      dualApprovalMin: e.KESHLESS_WITHDRAWAL_DUAL_APPROVAL_MIN,
+      banks: e.KESHLESS_WITHDRAWAL_BANKS ?? DEFAULT_BANKS,
+      vendorPasswordAttempts: e.KESHLESS_VENDOR_WITHDRAWAL_PASSWORD_ATTEMPTS,
+    },
+    approvals: { ttlHours: e.KESHLESS_APPROVAL_TTL_HOURS },
+    cards: { fee: e.KESHLESS_CARD_FEE },
+    airtime: {
+      minAmount: e.KESHLESS_AIRTIME_MIN_AMOUNT,
+      maxAmount: e.KESHLESS_AIRTIME_MAX_AMOUNT,
+      reconcileIntervalMs: e.KESHLESS_AIRTIME_RECONCILE_INTERVAL_MS,
+      maxAttempts: e.KESHLESS_AIRTIME_MAX_ATTEMPTS,
+      notFoundGraceSeconds: e.KESHLESS_AIRTIME_NOT_FOUND_GRACE,
+    },
+    ers360: {
+      timeoutMs: e.KESHLESS_ERS360_TIMEOUT_MS,
+      clientId: e.KESHLESS_ERS360_CLIENT_ID,
+      channel: e.KESHLESS_ERS360_CHANNEL,
+      currency: e.KESHLESS_ERS360_CURRENCY,
+      resultCodes: { ...DEFAULT_ERS360_RESULT_CODES, ...(e.KESHLESS_ERS360_RESULT_CODES ?? {}) },
+      proxySecret: e.KESHLESS_ERS360_PROXY_SECRET,
+      operators: { mtn: operator("KESHLESS_ERS360_MTN"), eswatini_mobile: operator("KESHLESS_ERS360_ESWATINI_MOBILE") },
+    },
   };
 }
 

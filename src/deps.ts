@@ -1,12 +1,21 @@
+import { type Airtime, createAirtime } from "./airtime/service";
+import { type Approvals, createApprovals } from "./approvals/service";
 import { type Audit, createAudit } from "./audit/service";
+import { type Cards, createCards } from "./cards/service";
 import type { Config } from "./config";
 import { type Database, openDatabase } from "./db/client";
 import { createLogger, type Logger } from "./http/logger";
 import { createRateLimiter, type RateLimiter } from "./http/rate-limit";
 import { createIdentity, type Identity } from "./identity";
+import { createJobs, type Jobs } from "./jobs/service";
 import { createLedger, type Ledger } from "./ledger/service";
 import { createNotifications, type Notifications } from "./notifications/service";
+import { createPaymentsAdmin, type PaymentsAdmin } from "./payments/admin";
+import { createPaymentRequests, type PaymentRequests } from "./payments/requests";
 import { createPayments, type Payments } from "./payments/service";
+import { createUssd, type UssdEngine } from "./ussd";
+import { createWebhooks, type Webhooks } from "./webhooks/service";
+import { createWithdrawals, type Withdrawals } from "./withdrawals/service";
 
 /** Everything a request or a job needs, built once at boot (or per test) and passed down. */
 export interface Deps {
@@ -21,6 +30,19 @@ export interface Deps {
   notifications: Notifications;
   identity: Identity;
   payments: Payments;
+  /** The USSD menus (src/ussd), over the same services as REST. */
+  ussd: UssdEngine;
+  webhooks: Webhooks;
+  paymentRequests: PaymentRequests;
+  /** Admin search, trial balance and reversals (registers the "reversal" approval kind). */
+  paymentsAdmin: PaymentsAdmin;
+  /** Maker-checker queue; withdrawals and cards register their kinds on it. */
+  approvals: Approvals;
+  withdrawals: Withdrawals;
+  cards: Cards;
+  airtime: Airtime;
+  /** Scheduled jobs: runs, locks and the in-process loops. */
+  jobs: Jobs;
 }
 
 export interface DepsOverrides {
@@ -42,6 +64,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   deps.rateLimiter = createRateLimiter(deps);
   deps.notifications = createNotifications(deps);
   deps.identity = createIdentity(deps);
+  deps.webhooks = createWebhooks(deps);
   deps.payments = createPayments({
     config,
     database,
@@ -54,7 +77,23 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       notify: async (message, tx) => {
         await deps.notifications.enqueue(message, tx);
       },
+      webhook: (event, tx) => deps.webhooks.enqueue(event, tx),
     },
   });
+  deps.paymentRequests = createPaymentRequests({
+    config,
+    database,
+    logger,
+    now: () => deps.now(),
+    payments: deps.payments,
+    vendors: deps.identity.vendors,
+  });
+  deps.approvals = createApprovals(deps);
+  deps.paymentsAdmin = createPaymentsAdmin(deps);
+  deps.withdrawals = createWithdrawals(deps);
+  deps.cards = createCards(deps);
+  deps.airtime = createAirtime(deps);
+  deps.jobs = createJobs(deps);
+  deps.ussd = createUssd(deps);
   return deps;
 }

@@ -36,6 +36,10 @@ async function main() {
   if (deps.database.kind === "pglite") announceEmbeddedServer(config, server.port ?? config.port);
   // Delivers queued notifications (OTP codes first) and sweeps spent rate-limit rows.
   deps.notifications.start();
+  // Delivers partner webhooks (retried with backoff for 24 h).
+  deps.webhooks.start();
+  // Approval expiry and airtime reconciliation, whenever either has work due (Cloud Scheduler calls them too).
+  if (config.role !== "ussd") deps.jobs.start();
   const sweeper = setInterval(
     () => void deps.rateLimiter.sweep(deps.now()).catch((err) => logger.warn({ err }, "rate-limit sweep failed")),
     5 * 60_000,
@@ -54,6 +58,10 @@ async function main() {
     if (deps.database.kind === "pglite") withdrawEmbeddedServer(config);
     clearInterval(sweeper);
     await deps.notifications.stop();
+    await deps.jobs.stop();
+    // A top-up already sent is waited for, so its answer is recorded rather than left for the reconciler.
+    await deps.airtime.idle();
+    await deps.webhooks.stop();
     await deps.database.close();
     logger.info("shutdown complete");
     process.exit(0);

@@ -24,6 +24,9 @@ export const PERMISSIONS = {
   "transactions:read": ALL,
   "transactions:reverse": ["super_admin", "finance"],
   "approvals:decide": ["super_admin", "finance", "compliance"],
+  "approvals:read": ALL,
+  "withdrawals:approve": ["super_admin", "finance"],
+  "airtime:read": ["super_admin", "finance", "support"],
   "kyc:review": ["super_admin", "compliance"],
   "aml:review": ["super_admin", "compliance"],
   "sanctions:review": ["super_admin", "compliance"],
@@ -45,6 +48,6 @@ export const permissionsOf = (role: string): Permission[] =>
   (Object.keys(PERMISSIONS) as Permission[]).filter((p) => can(role, p));
 
 /** What a partner API key may be allowed to do. */
-export const PARTNER_SCOPES = ["deposits:create", "transactions:read", "users:read"] as const;
+export const PARTNER_SCOPES = ["deposits:create", "transactions:read", "users:read", "webhooks:manage"] as const;
 export type PartnerScope = (typeof PARTNER_SCOPES)[number];
 export const DEFAULT_PARTNER_SCOPES: PartnerScope[] = ["deposits:create", "transactions:read"];

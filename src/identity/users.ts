@@ -397,6 +397,58 @@ export function createUsers(deps: IdentityDeps, tools: { peppers: Peppers; otp: 
     );
   }
 
+  /**
+   * The USSD PIN change. A USSD session cannot carry the current PIN to the last screen (most gateways
+   * send one input per hop, and a PIN is never stored), so the menu checks it with verifyPin on the screen
+   * that asks for it — a wrong one is counted there — and calls this on the last screen. The mobile
+   * network vouches for the number, as a fresh OTP does for setPin. Same PIN rules and audit as setPin.
+   */
+  async function changePinAfterUssdCheck({
+    ctx,
+    input,
+  }: {
+    ctx: RequestMeta;
+    input: { userId: string; pin: string };
+  }): Promise<void> {
+    const r = await row(input.userId);
+    if (!r || r.status === "deleted") throw new AppError("UNAUTHENTICATED", "Authentication is required.");
+    if (r.status === "frozen") throw frozen("user");
+    if (r.pinLockedUntil && r.pinLockedUntil > deps.now()) throw lockedError(r.pinLockedUntil);
+    const weak = /^\d{4,6}$/.test(input.pin) ? weakPinReason(input.pin, r.phone) : "must be 4 to 6 digits";
+    if (weak)
+      throw new AppError("VALIDATION_FAILED", `That PIN is not allowed: it ${weak}.`, [{ path: "pin", message: weak }]);
+    const { hash, keyId } = peppers.hashPin(r.id, input.pin);
+    await transact(
+      deps,
+      async (tx) => {
+        const now = deps.now();
+        await tx
+          .update(users)
+          .set({
+            pinHash: hash,
+            pinKeyId: keyId,
+            pinSetAt: now,
+            pinFailedCount: 0,
+            pinLockedUntil: null,
+            updatedAt: now,
+          })
+          .where(eq(users.id, r.id));
+        await deps.audit.record(
+          {
+            action: r.pinHash ? "user.pin.change" : "user.pin.set",
+            actor: { type: "user", id: r.id },
+            target: { type: "user", id: r.id },
+            details: { channel: "ussd" },
+          },
+          ctx,
+          tx,
+        );
+      },
+      undefined,
+      "pin.set",
+    );
+  }
+
   // ------------------------------------------------------------------ administration
 
   async function setStatus({
@@ -501,6 +553,7 @@ export function createUsers(deps: IdentityDeps, tools: { peppers: Peppers; otp: 
     refresh,
     verifyPin,
     setPin,
+    changePinAfterUssdCheck,
     setStatus,
     view,
     search,

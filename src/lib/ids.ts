@@ -18,7 +18,15 @@ export type IdPrefix =
   | "aud"
   | "ntf"
   | "ses"
-  | "rtk";
+  | "rtk"
+  | "whk"
+  | "whd"
+  | "evt"
+  | "prq"
+  | "rvr"
+  | "apr"
+  | "job"
+  | "crd";
 
 export function newId(prefix: IdPrefix, length = 20): string {
   const bytes = randomBytes(length);

@@ -50,9 +50,14 @@ export interface PaymentsPorts {
   };
   partners: { get(id: string): Promise<{ id: string; name: string; status: string } | undefined> };
   notify(message: { to: string; body: string; kind: string; dedupeKey: string }, tx: Executor): Promise<void>;
+  /** Queues a partner webhook event in the same transaction (src/webhooks). */
+  webhook?(
+    event: { partnerId: string; type: "deposit.completed"; dedupeKey: string; data: Record<string, unknown> },
+    tx: Executor,
+  ): Promise<void>;
 }
 
-interface Plan {
+export interface Plan {
   transactionId: string;
   type: TransactionType;
   amount: bigint;
@@ -70,9 +75,21 @@ interface Plan {
   notifications: { to: string; body: string; kind: string; dedupeKey: string }[];
   /** Whose view the response takes. */
   viewer: "payer" | "payee";
+  /** Partner webhook events, queued with the notifications; `data.transaction` is the committed response. */
+  webhooks?: { partnerId: string; type: "deposit.completed"; dedupeKey: string }[];
+  /** Runs first inside the commit's transaction (e.g. claiming a payment request); throwing aborts the payment. */
+  beforeCommit?: (tx: Executor) => Promise<void>;
+  /** Stored on the transaction row (e.g. the payment request it settled). */
+  metadata?: Record<string, unknown>;
 }
 
 type Row = typeof transactions.$inferSelect;
+
+/** A usage counter an outflow bumped: the period ("d:2026-11-26", "m:2026-11") and the cents added. */
+export interface OutflowCharge {
+  period: string;
+  amount: string;
+}
 
 interface PaymentsDeps {
   config: Config;
@@ -129,6 +146,40 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
       { owner: user.id, period: day, amount: outflow.toString(), max: String(limits.daily), name: "daily" },
       { owner: user.id, period: month, amount: outflow.toString(), max: String(limits.monthly), name: "monthly" },
     ];
+  }
+
+  /**
+   * KYC outflow limits for money leaving a user's wallet by another route (withdrawals, airtime, card
+   * fees): the per-transaction limit now, then the same daily and monthly usage counters payments bump,
+   * in the caller's `tx` — so every outflow counts once against one set of limits. Returns what it
+   * charged, for `refundOutflow` when the money never leaves (a rejected withdrawal, a failed top-up).
+   */
+  async function chargeOutflow(
+    user: Pick<UserLike, "id" | "kycTier">,
+    outflow: bigint,
+    tx: Executor,
+  ): Promise<OutflowCharge[]> {
+    const limits = outflowLimits(user as UserLike, outflow);
+    for (const limit of limits) {
+      const [row] = await queryRows<{ total: string }>(
+        tx,
+        sql`insert into usage_counters as u (owner_id, period, total) values (${limit.owner}, ${limit.period}, ${limit.amount}::bigint)
+            on conflict (owner_id, period) do update set total = u.total + excluded.total
+            returning total::text as total`,
+      );
+      if (BigInt(row!.total) > BigInt(limit.max))
+        throw new AppError("LIMIT_EXCEEDED", `This would exceed the ${limit.name} limit.`, { limit: limit.name });
+    }
+    return limits.map((l) => ({ period: l.period, amount: l.amount }));
+  }
+
+  /** Gives back what chargeOutflow took (in `tx`), so money that never left does not use up a limit. */
+  async function refundOutflow(ownerId: string, charges: OutflowCharge[], tx: Executor): Promise<void> {
+    for (const charge of charges)
+      await tx.execute(
+        sql`update usage_counters set total = greatest(0, total - ${charge.amount}::bigint)
+             where owner_id = ${ownerId} and period = ${charge.period}`,
+      );
   }
 
   async function activeUser(userId: string): Promise<UserLike> {
@@ -299,6 +350,7 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
       partnerId: partner.id,
       externalReference: input.externalReference,
       reference: input.externalReference,
+      webhooks: [{ partnerId: partner.id, type: "deposit.completed", dedupeKey: `${id}:deposit.completed` }],
       legs: [{ accountId: settlement.id, amount: -debit }, { accountId: payeeAccount, amount: credit }, ...fees],
       limits: [],
       maxBalances: [{ account: payeeAccount, max: String(tierLimits(user.kycTier).maxBalance), name: "maxBalance" }],
@@ -335,7 +387,7 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
       partner_id: plan.partnerId ?? null,
       reference: plan.reference ?? null,
       external_reference: plan.externalReference ?? null,
-      metadata: {},
+      metadata: plan.metadata ?? {},
     };
     const payload = {
       limits: plan.limits,
@@ -352,6 +404,7 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
       },
       transaction,
     };
+    if (plan.beforeCommit) await plan.beforeCommit(tx);
     const [row] = await queryRows<{ r: any }>(
       tx,
       sql`select payments_commit(${JSON.stringify(payload)}::jsonb) as r`,
@@ -367,23 +420,22 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
     const viewer = plan.viewer === "payer" ? plan.payer : plan.payee;
     const entry = [...(result.entries as any[])].reverse().find((e) => e.accountId === viewer.account);
     const singleShard = viewer.type === "user";
-    return {
-      status: 201,
-      body: {
-        id: plan.transactionId,
-        type: plan.type,
-        status: "completed",
-        amount: toNumber(plan.amount),
-        currency: plan.currency,
-        fee: toNumber(plan.fee),
-        feeBearer: plan.feeBearer,
-        direction: plan.viewer === "payer" ? "debit" : "credit",
-        counterparty: counterpartyOf(plan.viewer === "payer" ? plan.payee : plan.payer),
-        reference: plan.reference ?? null,
-        createdAt: new Date(result.journal.createdAt).toISOString(),
-        balanceAfter: singleShard && entry ? Number(entry.balanceAfter) : null,
-      },
+    const body: TransactionDto = {
+      id: plan.transactionId,
+      type: plan.type,
+      status: "completed",
+      amount: toNumber(plan.amount),
+      currency: plan.currency,
+      fee: toNumber(plan.fee),
+      feeBearer: plan.feeBearer,
+      direction: plan.viewer === "payer" ? "debit" : "credit",
+      counterparty: counterpartyOf(plan.viewer === "payer" ? plan.payee : plan.payer),
+      reference: plan.reference ?? null,
+      createdAt: new Date(result.journal.createdAt).toISOString(),
+      balanceAfter: singleShard && entry ? Number(entry.balanceAfter) : null,
     };
+    for (const event of plan.webhooks ?? []) await ports.webhook?.({ ...event, data: { transaction: body } }, tx);
+    return { status: 201, body };
   }
 
   function counterpartyOf(party: Party) {
@@ -461,7 +513,9 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
       .from(transactions)
       .where(and(eq(transactions.id, id), eq(transactions.partnerId, partnerId)));
     if (!row) throw new AppError("NOT_FOUND", "No such transaction.");
-    return toDto(row, row.payerType === "partner" ? row.payerAccount : row.payeeAccount);
+    // A partner has no wallet: the settlement account's balance is Keshless's books, not the partner's to see.
+    const view = await toDto(row, row.payerType === "partner" ? row.payerAccount : row.payeeAccount);
+    return { ...view, balanceAfter: null };
   }
 
   async function wallet(kind: "user_wallet" | "vendor_wallet", ownerId: string) {
@@ -484,6 +538,8 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
     getForPartner,
     wallet,
     walletOf,
+    chargeOutflow,
+    refundOutflow,
   };
 }
 

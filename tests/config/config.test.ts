@@ -27,6 +27,13 @@ const PRODUCTION = {
   KESHLESS_ENEZA_URL: "https://eneza.example.sz",
   KESHLESS_ENEZA_API_KEY: "eneza-key",
   KESHLESS_YEBOLINK_API_KEY: "yebolink-key",
+  KESHLESS_ERS360_MTN_URL: "http://10.1.0.7:8913/topupservice/service",
+  KESHLESS_ERS360_MTN_RESELLER_ID: "KESHLESS_MTN",
+  KESHLESS_ERS360_MTN_PASSWORD: "mtn-ers-password",
+  KESHLESS_ERS360_ESWATINI_MOBILE_PROXY_URL: "https://keshless-ussd.example.sz/internal/ers/eswatini-mobile",
+  KESHLESS_ERS360_ESWATINI_MOBILE_RESELLER_ID: "KESHLESS_EM",
+  KESHLESS_ERS360_ESWATINI_MOBILE_PASSWORD: "em-ers-password",
+  KESHLESS_ERS360_PROXY_SECRET: "x".repeat(24),
 };
 
 function configError(source: Record<string, string | undefined>): string {

@@ -1,0 +1,123 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { adminAuth, jobAuth, requestMeta } from "../http/auth";
+import { AppError } from "../http/errors";
+import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
+import { JOBS } from "./registry";
+
+const jobResultSchema = z
+  .object({
+    jobRunId: z.string().openapi({ example: "job_…" }),
+    status: z.enum(["succeeded", "failed"]),
+    summary: z.record(z.string(), z.unknown()),
+  })
+  .openapi("JobResult");
+
+const jobRunSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    trigger: z.string().openapi({ description: "http · loop · cli" }),
+    status: z.enum(["running", "succeeded", "failed", "abandoned"]),
+    startedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    summary: z.record(z.string(), z.unknown()),
+    error: z.string().nullable(),
+  })
+  .openapi("JobRun");
+
+const jobSchema = z
+  .object({
+    name: z.string(),
+    path: z.string(),
+    schedule: z.string().openapi({ description: "Cloud Scheduler cron" }),
+    summary: z.string(),
+    loop: z.boolean().openapi({ description: "Also runs in-process whenever it has work due" }),
+    lastRun: jobRunSchema.nullable(),
+  })
+  .openapi("Job");
+
+/** Every job in the registry at its endpoint (X-Job-Secret), and the job runs for admins. */
+export function jobRoutes() {
+  const router = createRouter();
+
+  for (const job of JOBS) {
+    router.openapi(
+      createRoute({
+        method: "post",
+        path: job.path,
+        tags: ["jobs"],
+        summary: job.summary,
+        description: `Schedule: \`${job.schedule}\`. One run at a time across all instances: a second is 409. A failed run answers 500 with its jobRunId; running it again is safe.`,
+        security: [{ jobSecret: [] }],
+        middleware: [jobAuth] as const,
+        responses: { 200: jsonContent(jobResultSchema, "The run"), ...errorResponses(401, 409, 500) },
+      }),
+      async (c) => {
+        const run = await c.get("deps").jobs.runJob(job.name, "http", requestMeta(c));
+        if (run.status !== "succeeded")
+          throw new AppError("INTERNAL", `The ${job.name} run did not complete cleanly; run it again.`, {
+            jobRunId: run.id,
+            status: run.status,
+            summary: run.summary,
+          });
+        return c.json({ jobRunId: run.id, status: "succeeded" as const, summary: run.summary }, 200);
+      },
+    );
+  }
+
+  router.openapi(
+    createRoute({
+      method: "get",
+      path: "/admin/v1/jobs",
+      tags: ["admin: jobs"],
+      summary: "Every scheduled job with its last run",
+      security: [{ bearer: [] }],
+      middleware: [adminAuth("jobs:read")] as const,
+      responses: { 200: jsonContent(z.object({ data: z.array(jobSchema) }), "The jobs"), ...errorResponses(401, 403) },
+    }),
+    async (c) => {
+      const { jobs } = c.get("deps");
+      const latest = await jobs.latest();
+      return c.json({ data: jobs.definitions().map((j) => ({ ...j, lastRun: latest[j.name] ?? null })) }, 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
+      method: "get",
+      path: "/admin/v1/job-runs",
+      tags: ["admin: jobs"],
+      summary: "Job runs, newest first",
+      security: [{ bearer: [] }],
+      middleware: [adminAuth("jobs:read")] as const,
+      request: {
+        query: paginationQuery.extend({
+          name: z.string().max(64).optional(),
+          status: z.enum(["running", "succeeded", "failed", "abandoned"]).optional(),
+        }),
+      },
+      responses: { 200: jsonContent(listOf(jobRunSchema), "A page"), ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => c.json(await c.get("deps").jobs.list(c.req.valid("query")), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: "get",
+      path: "/admin/v1/job-runs/{id}",
+      tags: ["admin: jobs"],
+      summary: "One job run",
+      security: [{ bearer: [] }],
+      middleware: [adminAuth("jobs:read")] as const,
+      request: { params: z.object({ id: z.string().max(64) }) },
+      responses: { 200: jsonContent(jobRunSchema, "The run"), ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      const run = await c.get("deps").jobs.get(c.req.valid("param").id);
+      if (!run) throw new AppError("NOT_FOUND", "No such job run.");
+      return c.json(run, 200);
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,75 @@
+import type { RequestMeta } from "../audit/service";
+import type { Deps } from "../deps";
+import { AppError } from "../http/errors";
+import { findJob, JOBS } from "./registry";
+import { createJobRunner, type JobRun, type JobTrigger } from "./runner";
+
+/**
+ * Jobs as the rest of the app sees them: run one by name (HTTP, CLI, loop), read the runs, and the
+ * in-process loops that keep jobs going where no scheduler calls (the embedded default) or where work
+ * should not wait for the next scheduled tick (airtime whose outcome is unknown).
+ */
+export function createJobs(deps: Deps) {
+  const runner = createJobRunner(deps);
+  const log = deps.logger.child({ component: "jobs" });
+  const timers: ReturnType<typeof setInterval>[] = [];
+  const inFlight = new Set<Promise<unknown>>();
+
+  async function runJob(name: string, trigger: JobTrigger, meta: RequestMeta = {}): Promise<JobRun> {
+    const job = findJob(name);
+    if (!job) throw new AppError("NOT_FOUND", `No job is named ${name}.`);
+    return runner.run(name, () => job.run(deps, { meta }), {
+      trigger,
+      ...(meta.requestId ? { requestId: meta.requestId } : {}),
+    });
+  }
+
+  /** Starts a loop per job that has one; a tick runs the job only when it has something due. */
+  function start() {
+    if (timers.length) return;
+    for (const job of JOBS) {
+      if (!job.loop) continue;
+      const loop = job.loop;
+      let busy = false;
+      const tick = async () => {
+        if (busy) return;
+        busy = true;
+        try {
+          if (await loop.due(deps))
+            await runJob(job.name, "loop", { actor: { type: "system", id: `loop:${job.name}` } });
+        } catch (error) {
+          // Another instance (or the scheduler) is running it: that run will do the work.
+          if (!(error instanceof AppError && error.code === "CONFLICT"))
+            log.warn({ err: error, job: job.name }, "job loop tick failed");
+        } finally {
+          busy = false;
+        }
+      };
+      timers.push(
+        setInterval(() => {
+          const p = tick();
+          inFlight.add(p);
+          void p.finally(() => inFlight.delete(p));
+        }, loop.intervalMs(deps)),
+      );
+    }
+  }
+
+  async function stop() {
+    for (const timer of timers.splice(0)) clearInterval(timer);
+    await Promise.allSettled([...inFlight]);
+  }
+
+  return {
+    runJob,
+    list: runner.list,
+    get: runner.get,
+    latest: runner.latest,
+    definitions: () =>
+      JOBS.map((j) => ({ name: j.name, path: j.path, schedule: j.schedule, summary: j.summary, loop: !!j.loop })),
+    start,
+    stop,
+  };
+}
+
+export type Jobs = ReturnType<typeof createJobs>;
