@@ -1,6 +1,5 @@
-import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
 import { decodeCursor, encodeCursor, type RequestMeta } from "../audit/service";
-import { queryRows } from "../db/client";
 import { sqlState } from "../db/pg-errors";
 import { AppError } from "../http/errors";
 import { newId } from "../lib/ids";
