@@ -370,7 +370,17 @@ export function createUsers(deps: IdentityDeps, tools: { peppers: Peppers; otp: 
         action = "user.pin.reset";
       }
     }
-    const { hash, keyId } = peppers.hashPin(r.id, input.pin);
+    await storePin(r.id, input.pin, { action }, ctx);
+  }
+
+  /** Writes a new PIN hash, clears failures and any lock, and audits it — in one transaction. */
+  async function storePin(
+    userId: string,
+    pin: string,
+    audit: { action: string; details?: Record<string, unknown> },
+    ctx: RequestMeta,
+  ) {
+    const { hash, keyId } = peppers.hashPin(userId, pin);
     await transact(
       deps,
       async (tx) => {
@@ -385,9 +395,9 @@ export function createUsers(deps: IdentityDeps, tools: { peppers: Peppers; otp: 
             pinLockedUntil: null,
             updatedAt: now,
           })
-          .where(eq(users.id, r.id));
+          .where(eq(users.id, userId));
         await deps.audit.record(
-          { action, actor: { type: "user", id: r.id }, target: { type: "user", id: r.id } },
+          { ...audit, actor: { type: "user", id: userId }, target: { type: "user", id: userId } },
           ctx,
           tx,
         );
@@ -417,35 +427,11 @@ export function createUsers(deps: IdentityDeps, tools: { peppers: Peppers; otp: 
     const weak = /^\d{4,6}$/.test(input.pin) ? weakPinReason(input.pin, r.phone) : "must be 4 to 6 digits";
     if (weak)
       throw new AppError("VALIDATION_FAILED", `That PIN is not allowed: it ${weak}.`, [{ path: "pin", message: weak }]);
-    const { hash, keyId } = peppers.hashPin(r.id, input.pin);
-    await transact(
-      deps,
-      async (tx) => {
-        const now = deps.now();
-        await tx
-          .update(users)
-          .set({
-            pinHash: hash,
-            pinKeyId: keyId,
-            pinSetAt: now,
-            pinFailedCount: 0,
-            pinLockedUntil: null,
-            updatedAt: now,
-          })
-          .where(eq(users.id, r.id));
-        await deps.audit.record(
-          {
-            action: r.pinHash ? "user.pin.change" : "user.pin.set",
-            actor: { type: "user", id: r.id },
-            target: { type: "user", id: r.id },
-            details: { channel: "ussd" },
-          },
-          ctx,
-          tx,
-        );
-      },
-      undefined,
-      "pin.set",
+    await storePin(
+      r.id,
+      input.pin,
+      { action: r.pinHash ? "user.pin.change" : "user.pin.set", details: { channel: "ussd" } },
+      ctx,
     );
   }
 
