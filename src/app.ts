@@ -1,7 +1,6 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
-import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
 import { ersProxyRoutes } from "./airtime/proxy-routes";
@@ -9,12 +8,12 @@ import { airtimeRoutes } from "./airtime/routes";
 import { approvalRoutes } from "./approvals/routes";
 import { auditRoutes } from "./audit/routes";
 import { cardRoutes } from "./cards/routes";
-import { mapDatabaseError } from "./db/pg-errors";
 import type { Deps } from "./deps";
 import type { AppContext } from "./http/context";
 import { AppError, errorBody } from "./http/errors";
 import { requestContext, requireJsonBody } from "./http/middleware";
 import { createRouter } from "./http/router";
+import { toAppError } from "./http/to-app-error";
 import { adminRoutes } from "./identity/routes/admin";
 import { partnerRoutes } from "./identity/routes/partner";
 import { userRoutes } from "./identity/routes/users";
@@ -156,19 +155,4 @@ function methodNotAllowedResponse(c: AppContext, methods: string[]) {
     405,
     { Allow: methods.join(", ") },
   );
-}
-
-function toAppError(error: unknown): AppError | undefined {
-  if (error instanceof AppError) return error;
-  if (error instanceof HTTPException) {
-    // Hono's validator throws 400 for a body that is not JSON.
-    if (error.status === 400) return new AppError("VALIDATION_FAILED", "The body is not valid JSON.");
-    if (error.status === 413) return new AppError("PAYLOAD_TOO_LARGE", "The body is too large.");
-    // @hono/zod-openapi refuses a body whose type the route does not declare (routes outside requireJsonBody).
-    if (error.status === 415)
-      return new AppError("UNSUPPORTED_MEDIA_TYPE", "This route does not accept that Content-Type.");
-    if (error.status === 401) return new AppError("UNAUTHENTICATED", "Authentication is required.");
-    return undefined;
-  }
-  return mapDatabaseError(error);
 }

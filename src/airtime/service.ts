@@ -18,7 +18,6 @@ import {
   assertAmount,
   holdIdFor,
   insertPendingTransaction,
-  ledgerToApp,
   ownerContact,
   settleTransaction,
   transactionView,
@@ -227,9 +226,10 @@ export function createAirtime(deps: Deps, built = buildErs360Clients(deps.config
     const now = deps.now();
     const limitCharges = await payments.chargeOutflow({ id: p.user.id, kycTier: p.user.kycTier }, p.debit, tx);
     const holdId = holdIdFor(p.id);
-    await ledger
-      .hold({ id: holdId, accountId: p.accountId, amount: p.debit, metadata: { type: "airtime", orderId: p.id } }, tx)
-      .catch(ledgerToApp);
+    await ledger.hold(
+      { id: holdId, accountId: p.accountId, amount: p.debit, metadata: { type: "airtime", orderId: p.id } },
+      tx,
+    );
     await insertPendingTransaction(tx, {
       id: p.id,
       type: "airtime",
@@ -313,23 +313,21 @@ export function createAirtime(deps: Deps, built = buildErs360Clients(deps.config
           },
         ];
         if (order.fee > 0n && order.feeAccount) legs.push({ accountId: order.feeAccount, amount: order.fee });
-        await ledger
-          .postHold(
-            {
-              holdId: order.holdId,
-              id: order.id,
-              kind: "airtime",
-              legs,
-              metadata: {
-                type: "airtime",
-                operator: order.operator,
-                clientReference: reference,
-                ersReference: reply.ersReference,
-              },
+        await ledger.postHold(
+          {
+            holdId: order.holdId,
+            id: order.id,
+            kind: "airtime",
+            legs,
+            metadata: {
+              type: "airtime",
+              operator: order.operator,
+              clientReference: reference,
+              ersReference: reply.ersReference,
             },
-            tx,
-          )
-          .catch(ledgerToApp);
+          },
+          tx,
+        );
         await tx
           .update(airtimeOrders)
           .set({
@@ -383,7 +381,7 @@ export function createAirtime(deps: Deps, built = buildErs360Clients(deps.config
               updatedAt: now,
             })
             .where(eq(airtimeAttempts.clientReference, reference));
-        await ledger.voidHold(order.holdId, tx).catch(ledgerToApp);
+        await ledger.voidHold(order.holdId, tx);
         const outOfCredit = reply.resultCode === 104;
         await tx
           .update(airtimeOrders)

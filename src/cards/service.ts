@@ -14,7 +14,6 @@ import type { OutflowCharge } from "../payments/service";
 import {
   holdIdFor,
   insertPendingTransaction,
-  ledgerToApp,
   ownerContact,
   settleTransaction,
   transactionView,
@@ -130,17 +129,15 @@ export function createCards(deps: Deps) {
       });
     if (p.transactionId && p.feeAccount) {
       const limitCharges = await payments.chargeOutflow({ id: p.user.id, kycTier: p.user.kycTier }, p.fee, tx);
-      await ledger
-        .hold(
-          {
-            id: holdIdFor(p.transactionId),
-            accountId: p.accountId,
-            amount: p.fee,
-            metadata: { type: "card", cardRequestId: p.id },
-          },
-          tx,
-        )
-        .catch(ledgerToApp);
+      await ledger.hold(
+        {
+          id: holdIdFor(p.transactionId),
+          accountId: p.accountId,
+          amount: p.fee,
+          metadata: { type: "card", cardRequestId: p.id },
+        },
+        tx,
+      );
       await insertPendingTransaction(tx, {
         id: p.transactionId,
         type: "card",
@@ -221,20 +218,18 @@ export function createCards(deps: Deps) {
     const r = await locked(tx, ctx.approval.subjectId);
     if (r.holdId && r.transactionId) {
       if (outcome === "approved")
-        await ledger
-          .postHold(
-            {
-              holdId: r.holdId,
-              id: r.transactionId,
-              kind: "card",
-              legs: [{ accountId: r.feeAccount!, amount: r.fee }],
-              metadata: { type: "card", cardRequestId: r.id },
-            },
-            tx,
-          )
-          .catch(ledgerToApp);
-      else if (outcome === "rejected") await ledger.voidHold(r.holdId, tx).catch(ledgerToApp);
-      else await ledger.expireHold(r.holdId, tx).catch(ledgerToApp);
+        await ledger.postHold(
+          {
+            holdId: r.holdId,
+            id: r.transactionId,
+            kind: "card",
+            legs: [{ accountId: r.feeAccount!, amount: r.fee }],
+            metadata: { type: "card", cardRequestId: r.id },
+          },
+          tx,
+        );
+      else if (outcome === "rejected") await ledger.voidHold(r.holdId, tx);
+      else await ledger.expireHold(r.holdId, tx);
       await settleTransaction(tx, r.transactionId, outcome === "approved" ? "completed" : "failed", ctx.now);
       if (outcome !== "approved") await payments.refundOutflow(r.userId, r.limitCharges as OutflowCharge[], tx);
     }

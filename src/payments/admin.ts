@@ -99,16 +99,13 @@ function partnerView(r: Row, status: TransactionStatus = r.status as Transaction
   };
 }
 
-function ledgerToApp(error: unknown): never {
-  if (error instanceof LedgerError) {
-    if (error.code === "INSUFFICIENT_FUNDS")
-      throw new AppError(
-        "INSUFFICIENT_FUNDS",
-        "The receiving wallet no longer holds enough to give the money back; nothing was reversed.",
-      );
-    if (error.code === "NOT_FOUND") throw new AppError("NOT_FOUND", error.message);
-    throw new AppError("CONFLICT", error.message);
-  }
+/** A reversal's own wording for the one refusal people will meet; every other ledger error maps as usual. */
+function reversalRefused(error: unknown): never {
+  if (error instanceof LedgerError && error.code === "INSUFFICIENT_FUNDS")
+    throw new AppError(
+      "INSUFFICIENT_FUNDS",
+      "The receiving wallet no longer holds enough to give the money back; nothing was reversed.",
+    );
   throw error;
 }
 
@@ -439,7 +436,7 @@ export function createPaymentsAdmin(deps: Deps) {
         },
         tx,
       )
-      .catch(ledgerToApp);
+      .catch(reversalRefused);
     const at = journal.createdAt;
     await tx.update(transactions).set({ status: "reversed", updatedAt: at }).where(eq(transactions.id, original.id));
     const [reversal] = await tx

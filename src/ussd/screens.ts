@@ -1,9 +1,9 @@
 import type { RequestMeta } from "../audit/service";
 import type { Executor } from "../db/client";
-import { mapDatabaseError } from "../db/pg-errors";
 import type { Deps } from "../deps";
 import { AppError } from "../http/errors";
 import { canonical, type Outcome, runIdempotent } from "../http/idempotency";
+import { toAppError } from "../http/to-app-error";
 import { weakPinReason } from "../identity/secrets";
 import { hmacSha256Hex, sha256Hex } from "../lib/crypto";
 import { normalizePhone, operatorOf } from "../lib/phone";
@@ -123,7 +123,7 @@ function localTime(iso: string): string {
   return `${d.slice(8, 10)}/${d.slice(5, 7)} ${d.slice(11, 16)}`;
 }
 
-const asAppError = (error: unknown) => (error instanceof AppError ? error : mapDatabaseError(error));
+const asAppError = toAppError;
 
 /**
  * Checks a PIN typed on a screen. null: correct. Otherwise the step to take — ask again (wrong, with

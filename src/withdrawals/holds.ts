@@ -2,7 +2,6 @@ import { eq, sql } from "drizzle-orm";
 import { type Executor, queryRows } from "../db/client";
 import { AppError } from "../http/errors";
 import { users, vendors } from "../identity/schema";
-import { LedgerError } from "../ledger/service";
 import type { TransactionDto } from "../payments/dto";
 import { transactions } from "../payments/schema";
 
@@ -13,23 +12,6 @@ import { transactions } from "../payments/schema";
 
 /** The hold of a `txn_` id: `hld_` + the same suffix, so every retry finds the same hold. */
 export const holdIdFor = (transactionId: string) => `hld_${transactionId.replace(/^txn_/, "")}`;
-
-/** The ledger's own errors as API errors (a ledger call inside our transaction raises LedgerError). */
-export function ledgerToApp(error: unknown): never {
-  if (error instanceof LedgerError) {
-    switch (error.code) {
-      case "INSUFFICIENT_FUNDS":
-        throw new AppError("INSUFFICIENT_FUNDS", "The wallet does not have enough available funds.");
-      case "NOT_FOUND":
-        throw new AppError("NOT_FOUND", error.message);
-      case "INVALID":
-        throw new AppError("VALIDATION_FAILED", error.message);
-      default:
-        throw new AppError("CONFLICT", error.message);
-    }
-  }
-  throw error;
-}
 
 export function assertAmount(amount: number, currency: string, max: number, min = 1) {
   if (currency !== "SZL") throw new AppError("VALIDATION_FAILED", "Only SZL is supported.");

@@ -17,7 +17,6 @@ import {
   assertAmount,
   holdIdFor,
   insertPendingTransaction,
-  ledgerToApp,
   ownerContact,
   settleTransaction,
   transactionView,
@@ -193,9 +192,10 @@ export function createWithdrawals(deps: Deps) {
   async function post(tx: Executor, w: Row) {
     const legs = [{ accountId: w.clearingAccount, amount: w.feeBearer === "receiver" ? w.amount - w.fee : w.amount }];
     if (w.fee > 0n && w.feeAccount) legs.push({ accountId: w.feeAccount, amount: w.fee });
-    await ledger
-      .postHold({ holdId: w.holdId, id: w.id, kind: "withdrawal", legs, metadata: { type: "withdrawal" } }, tx)
-      .catch(ledgerToApp);
+    await ledger.postHold(
+      { holdId: w.holdId, id: w.id, kind: "withdrawal", legs, metadata: { type: "withdrawal" } },
+      tx,
+    );
   }
 
   async function notify(tx: Executor, w: Row, kind: string, body: string) {
@@ -213,12 +213,10 @@ export function createWithdrawals(deps: Deps) {
       p.owner.type === "user" && p.owner.kycTier !== null
         ? await payments.chargeOutflow({ id: p.owner.id, kycTier: p.owner.kycTier }, p.debit, tx)
         : [];
-    await ledger
-      .hold(
-        { id: p.holdId, accountId: p.accountId, amount: p.debit, metadata: { type: "withdrawal", withdrawalId: p.id } },
-        tx,
-      )
-      .catch(ledgerToApp);
+    await ledger.hold(
+      { id: p.holdId, accountId: p.accountId, amount: p.debit, metadata: { type: "withdrawal", withdrawalId: p.id } },
+      tx,
+    );
     await insertPendingTransaction(tx, {
       id: p.id,
       type: "withdrawal",
@@ -320,8 +318,8 @@ export function createWithdrawals(deps: Deps) {
   /** Voids (rejected) or expires (no decision in time) the hold and gives back the limits. */
   async function release(tx: Executor, ctx: DecisionContext, outcome: "rejected" | "expired") {
     const w = await lockedWithdrawal(tx, ctx.approval.subjectId);
-    if (outcome === "rejected") await ledger.voidHold(w.holdId, tx).catch(ledgerToApp);
-    else await ledger.expireHold(w.holdId, tx).catch(ledgerToApp);
+    if (outcome === "rejected") await ledger.voidHold(w.holdId, tx);
+    else await ledger.expireHold(w.holdId, tx);
     await tx
       .update(withdrawals)
       .set({ status: outcome, reason: ctx.reason, resolvedAt: ctx.now, updatedAt: ctx.now })
