@@ -1,13 +1,16 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Config } from "../config";
-import { type Database, type Executor, queryRows } from "../db/client";
+import { claimDue } from "../db/claim";
+import type { Database, Executor } from "../db/client";
 import { retrySerializable } from "../db/serializable";
 import { AppError } from "../http/errors";
 import type { Logger } from "../http/logger";
 import { createEnezaClient, createEnezaSimulator, type MessageSender, SendError } from "../integrations/eneza";
 import { createYeboLinkClient, createYeboLinkSimulator } from "../integrations/yebolink";
+import { backoffMs } from "../lib/backoff";
 import { newId } from "../lib/ids";
 import { maskPhone, normalizePhone } from "../lib/phone";
+import { createPoller } from "../lib/poller";
 import { notificationOutbox } from "./schema";
 
 export interface EnqueueInput {
@@ -123,39 +126,23 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
 
   /** Expires what is no longer worth sending, then leases up to `limit` due rows to this worker. */
   async function claim(limit: number, now: Date) {
-    const at = now.toISOString();
-    return db.transaction(
-      async (tx) => {
-        const expired = await queryRows<{ id: string }>(
-          tx,
-          sql`update notification_outbox set status = 'expired'
-               where status = 'pending' and expires_at <= ${at}::timestamptz
-           returning id`,
-        );
-        const rows = await queryRows<{
-          id: string;
-          to_phone: string;
-          body: string;
-          kind: string;
-          attempts: number;
-        }>(
-          tx,
-          sql`update notification_outbox o
-                 set attempts = o.attempts + 1,
-                     next_attempt_at = ${at}::timestamptz + ${LEASE_MS} * interval '1 millisecond'
-                from (select id from notification_outbox
-                       where status = 'pending' and next_attempt_at <= ${at}::timestamptz
-                       order by next_attempt_at
-                       limit ${limit}
-                       for update skip locked) due
-               where o.id = due.id
-           returning o.id, o.to_phone, o.body, o.kind, o.attempts`,
-        );
-        return { rows, expired: expired.length };
-      },
-      // SKIP LOCKED under SERIALIZABLE would abort whenever another worker's claim committed first.
-      { isolationLevel: "read committed" },
-    );
+    const { rows, before } = await claimDue<{
+      id: string;
+      to_phone: string;
+      body: string;
+      kind: string;
+      attempts: number;
+    }>(db, {
+      table: "notification_outbox",
+      limit,
+      now,
+      leaseMs: LEASE_MS,
+      columns: ["to_phone", "body", "kind"],
+      before: sql`update notification_outbox set status = 'expired'
+                     where status = 'pending' and expires_at <= ${now.toISOString()}::timestamptz
+                 returning id`,
+    });
+    return { rows, expired: before };
   }
 
   async function markSent(
@@ -215,8 +202,7 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
     }
     if (!senders.length) errors.push("no provider configured");
     const final = row.attempts >= deps.config.outbox.maxAttempts;
-    const backoff = Math.min(MAX_BACKOFF_MS, deps.config.outbox.backoffMs * 2 ** (row.attempts - 1));
-    const jittered = Math.round(backoff * (0.8 + Math.random() * 0.4));
+    const jittered = backoffMs(row.attempts, deps.config.outbox.backoffMs, MAX_BACKOFF_MS);
     await write(
       sql`update notification_outbox
              set status = ${final ? "failed" : "pending"}, last_error = ${errors.join("; ").slice(0, 500)},
@@ -242,47 +228,15 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
   }
 
   // ------------------------------------------------------------------ the worker
-  let timer: ReturnType<typeof setInterval> | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-
-  async function tick(): Promise<void> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          const { claimed } = await drain();
-          if (claimed >= 50) again = true;
-        } while (again && timer);
-      } catch (error) {
-        log.error({ err: error }, "outbox drain failed");
-      } finally {
-        running = undefined;
-      }
-    })();
-    return running;
-  }
-
-  function start() {
-    if (timer) return;
-    timer = setInterval(() => void tick(), deps.config.outbox.intervalMs);
-    void tick();
-  }
-
-  async function stop() {
-    if (timer) clearInterval(timer);
-    timer = undefined;
-    await running;
-  }
-
+  const poller = createPoller({
+    intervalMs: deps.config.outbox.intervalMs,
+    pass: async () => ({ more: (await drain()).claimed >= 50 }),
+    onError: (error) => log.error({ err: error }, "outbox drain failed"),
+  });
+  const start = () => poller.start();
+  const stop = () => poller.stop();
   /** Drain soon (an OTP was just queued), without waiting for the next interval. Only while started. */
-  function kick() {
-    if (timer) queueMicrotask(() => void tick());
-  }
+  const kick = () => poller.kick();
 
   async function list(filter: { to?: string; limit: number }): Promise<OutboxMessage[]> {
     const rows = await db
