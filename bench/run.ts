@@ -11,7 +11,8 @@ type Bench = { describe: string; load: () => Promise<{ run(args: string[]): Prom
 const BENCHES: Record<string, Bench> = {
   ledger: { describe: "ledger.transfer transfers/s for four shapes beside pgbench -N", load: () => import("./ledger") },
   payments: {
-    describe: "HTTP payments/s (uniform, one hot vendor, fixed-rate latency) against the server process beside pgbench -N",
+    describe:
+      "HTTP payments/s (uniform, one hot vendor, fixed-rate latency) against the server process beside pgbench -N",
     load: () => import("./payments"),
   },
 };

@@ -1,0 +1,997 @@
+/**
+ * bench/payments (issue 5): HTTP payments/s through POST /v1/payments against the real server process
+ * (`bun src/index.ts`, started by the bench on a fresh Postgres database), beside pgbench's simple-update
+ * script (`pgbench -N`, SERIALIZABLE, same server, same run, same concurrency), as bench/ledger does.
+ *
+ *   bun run bench payments [--duration=12] [--warmup=1] [--prime=3] [--concurrency=16] [--users=2000]
+ *                          [--vendors=500] [--pool=16] [--shapes=uniform,hot-vendor] [--latency-fraction=0.5]
+ *                          [--no-latency] [--pgbench-scale=16] [--no-pgbench] [--no-statements] [--no-write]
+ *                          [--keep] [--results=bench/RESULTS.md] [--sql=what-if.sql] [--entry=src/index.ts]
+ *                          [--what-if=prepare,worker,onecall] [--bun-args=--smol] [--server-env=KEY=VALUE,…]
+ *                          [--pg-log=/var/log/postgresql/postgresql-15-main.log] [--cpu-prof=dir] [--admin-url=postgres://…]
+ *
+ * Everything goes through HTTP as an app would: vendors are created by an admin (POST /admin/v1/vendors), users
+ * sign in with an OTP (read from the notification_outbox table, as the dev outbox shows it) and set a PIN,
+ * wallets are funded by partner deposits (POST /partner/v1/deposits). Then `concurrency` clients pay back to
+ * back (closed loop) for each shape, each payment with its own Idempotency-Key, and a last phase sends payments
+ * at a fixed arrival rate (open loop: `latency-fraction` × the uniform rate just measured) to read latency
+ * where the server is not saturated. The bench (load generator), the server, pgbench and Postgres share the
+ * machine's cores; the CPU each used, and any other process's, is reported beside the numbers.
+ *
+ * Evidence for where time goes: serialization failures per phase from the Postgres server log (--pg-log, lines
+ * of this run's database only), and — unless --no-statements — a throwaway phase after the measured ones with
+ * `log_min_duration_statement = 0` on the bench database that counts the statements a payment makes and their server time.
+ *
+ * --sql applies a file to the bench database after migrating (a proposed SQL change); --entry starts another
+ * entry file instead of src/index.ts (a prototype of proposed TS changes, kept under bench/what-if/; --what-if
+ * picks its switches), --bun-args starts bun with other flags. Any of them makes it a what-if run, which writes
+ * its own block of RESULTS.md (payments-what-if), never the measured code's.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import postgres from "postgres";
+import { openDatabase } from "../src/db/client";
+import { migrate } from "../src/db/migrate";
+import { totpCode, totpStep } from "../src/identity/secrets";
+import {
+  api,
+  codeIn,
+  type HttpUser,
+  runCli,
+  type ServerProcess,
+  signInOverHttp,
+  startServer,
+} from "../tests/support/server-process";
+import { type PhaseLoad, quietCheck, watchPhase } from "./support/load";
+import { type PgbenchResult, pgbenchInit, pgbenchRun } from "./support/pgbench";
+import {
+  DEFAULT_PG_LOG,
+  type LoggedErrors,
+  type LoggedStatement,
+  loggedErrors,
+  loggedPlans,
+  loggedStatements,
+  logLinesSince,
+  logOffset,
+} from "./support/pglog";
+import { processMemory, watchProcessCpu } from "./support/proc";
+import { fmt, percentile, writeResultsBlock } from "./support/results";
+
+const SHAPES = ["uniform", "hot-vendor"] as const;
+type ShapeName = (typeof SHAPES)[number];
+
+const SHAPE_INFO: Record<ShapeName, { label: string; target: number; describe: string }> = {
+  uniform: { label: "uniform", target: 0.3, describe: "random user (of N) pays a random vendor (of M)" },
+  "hot-vendor": { label: "one hot vendor", target: 0.15, describe: "random user pays one vendor" },
+};
+
+/** A phase with more than this much CPU used by other processes is flagged as disturbed. */
+const DISTURBED_CORES = 0.15;
+const LATENCY_P99_TARGET_MS = 50;
+const RSS_TARGET_MIB = 256;
+const PIN = "4729";
+const PASSWORD = "Bench!pw-0123456789abcdef";
+
+interface Options {
+  duration: number;
+  warmup: number;
+  prime: number;
+  concurrency: number;
+  users: number;
+  vendors: number;
+  pool: number;
+  shapes: ShapeName[];
+  latency: boolean;
+  latencyFraction: number;
+  pgbench: boolean;
+  pgbenchScale: number;
+  statements: boolean;
+  write: boolean;
+  keep: boolean;
+  results: string;
+  sql: string | undefined;
+  entry: string | undefined;
+  /** BENCH_WHAT_IF for bench/what-if/server.ts: which prototyped changes to switch on. */
+  whatIf: string | undefined;
+  /** Flags for bun when starting the server (e.g. --smol). */
+  bunArgs: string[];
+  /** Extra environment for the server (KEY=VALUE,…), e.g. KESHLESS_HOT_ACCOUNT_SHARDS=64. */
+  serverEnv: Record<string, string>;
+  pgLog: string;
+  /** Directory for a CPU profile of the server process (markdown), written when it stops. */
+  cpuProf: string | undefined;
+  adminUrl: string;
+}
+
+const FLAGS = [
+  "duration",
+  "warmup",
+  "prime",
+  "concurrency",
+  "users",
+  "vendors",
+  "pool",
+  "shapes",
+  "latency-fraction",
+  "no-latency",
+  "pgbench-scale",
+  "no-pgbench",
+  "no-statements",
+  "no-write",
+  "keep",
+  "results",
+  "sql",
+  "entry",
+  "what-if",
+  "bun-args",
+  "server-env",
+  "pg-log",
+  "cpu-prof",
+  "admin-url",
+];
+
+function parseOptions(args: string[]): Options {
+  const flags = new Map<string, string>();
+  for (const arg of args) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m || !FLAGS.includes(m[1]!))
+      throw new Error(`bench payments: unknown flag ${arg} (known: --${FLAGS.join(", --")})`);
+    flags.set(m[1]!, m[2] ?? "true");
+  }
+  const num = (name: string, fallback: number, min: number) => {
+    const raw = flags.get(name);
+    const value = raw === undefined ? fallback : Number(raw);
+    if (!Number.isFinite(value) || value < min) throw new Error(`bench payments: --${name} must be a number ≥ ${min}`);
+    return value;
+  };
+  const shapes = (flags.get("shapes") ?? SHAPES.join(",")).split(",").map((s) => s.trim()) as ShapeName[];
+  for (const s of shapes) if (!SHAPES.includes(s)) throw new Error(`bench payments: unknown shape ${s}`);
+  const concurrency = num("concurrency", 16, 1);
+  return {
+    duration: num("duration", 12, 1),
+    warmup: num("warmup", 1, 0),
+    prime: num("prime", 3, 0),
+    concurrency,
+    users: num("users", 2000, 2),
+    vendors: num("vendors", 500, 1),
+    pool: num("pool", 16, 1),
+    shapes,
+    latency: !flags.has("no-latency"),
+    latencyFraction: num("latency-fraction", 0.5, 0.01),
+    pgbench: !flags.has("no-pgbench"),
+    pgbenchScale: num("pgbench-scale", Math.max(16, concurrency), 1),
+    statements: !flags.has("no-statements"),
+    write: !flags.has("no-write"),
+    keep: flags.has("keep"),
+    results: flags.get("results") ?? fileURLToPath(new URL("./RESULTS.md", import.meta.url)),
+    sql: flags.get("sql"),
+    entry: flags.get("entry"),
+    whatIf: flags.get("what-if"),
+    bunArgs: (flags.get("bun-args") ?? "").split(/\s+/).filter(Boolean),
+    serverEnv: Object.fromEntries(
+      (flags.get("server-env") ?? "")
+        .split(",")
+        .filter(Boolean)
+        .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+    ),
+    pgLog: flags.get("pg-log") ?? DEFAULT_PG_LOG,
+    cpuProf: flags.get("cpu-prof"),
+    adminUrl:
+      flags.get("admin-url") ??
+      process.env.BENCH_DATABASE_URL ??
+      process.env.DATABASE_URL ??
+      "postgres://postgres@127.0.0.1:5432/postgres",
+  };
+}
+
+const log = (...parts: unknown[]) => console.error("[bench:payments]", ...parts);
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
+const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function mapConcurrent<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!, i);
+      }
+    }),
+  );
+  return out;
+}
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+// ── fixture ─────────────────────────────────────────────────────────────────────────────────────
+
+interface Fixture {
+  users: HttpUser[];
+  vendorCodes: string[];
+  hotVendorCode: string;
+}
+
+/** E100,000 per wallet: no phase can drain a payer, so INSUFFICIENT_FUNDS would mean a bug. */
+const WALLET_FUNDING = 10_000_000;
+
+/** Eswatini numbers, unique per role: users +26876 1xxxxx, vendors +26878 1xxxxx (never ending in the PIN). */
+const userPhone = (i: number) => `+26876${String(100_000 + i)}`;
+const vendorPhone = (i: number) => `+26878${String(100_000 + i)}`;
+
+async function buildFixture(
+  server: ServerProcess,
+  env: Record<string, string>,
+  db: postgres.Sql,
+  o: Options,
+): Promise<Fixture> {
+  const [partner, admin] = await Promise.all([
+    runCli(["partner:create", "--name", "Bench Bank"], env),
+    runCli(
+      ["admin:create", "--email", "bench-admin@example.com", "--password", PASSWORD, "--role", "super_admin"],
+      env,
+    ),
+  ]);
+  if (partner.code !== 0 || admin.code !== 0)
+    throw new Error(`setup CLI failed: ${partner.stdout}${partner.stderr} ${admin.stdout}${admin.stderr}`);
+  const login = await api(server.url, "POST", "/admin/v1/auth/login", {
+    body: {
+      email: "bench-admin@example.com",
+      password: PASSWORD,
+      totp: totpCode(admin.json.totpSecret, totpStep(new Date())),
+    },
+  });
+  if (login.status !== 200) throw new Error(`admin sign-in: ${login.status} ${JSON.stringify(login.json)}`);
+
+  const vendorCodes = await mapConcurrent(Array.from({ length: o.vendors + 1 }), 8, async (_, i) => {
+    const res = await api(server.url, "POST", "/admin/v1/vendors", {
+      token: login.json.accessToken,
+      body: { name: `Stall ${i}`, email: `stall-${i}@bench.example.com`, password: PASSWORD, phone: vendorPhone(i) },
+    });
+    if (res.status !== 201) throw new Error(`POST /admin/v1/vendors: ${res.status} ${JSON.stringify(res.json)}`);
+    return res.json.code as string;
+  });
+  const hotVendorCode = vendorCodes.pop()!;
+
+  const readCode = async (phone: string) =>
+    codeIn(
+      (
+        await db<{ body: string }[]>`select body from notification_outbox
+           where to_phone = ${phone} and kind = 'otp' order by created_at desc limit 1`
+      )[0]?.body,
+    );
+  const users = await mapConcurrent(Array.from({ length: o.users }), 8, (_, i) =>
+    signInOverHttp(server.url, userPhone(i), PIN, readCode),
+  );
+
+  await mapConcurrent(users, 8, async (user) => {
+    const res = await api(server.url, "POST", "/partner/v1/deposits", {
+      headers: { "x-api-key": partner.json.apiKey, "idempotency-key": `fund-${user.id}` },
+      body: { phone: user.phone, amount: WALLET_FUNDING, currency: "SZL", externalReference: `fund-${user.id}` },
+    });
+    if (res.status !== 201) throw new Error(`funding deposit: ${res.status} ${JSON.stringify(res.json)}`);
+  });
+  return { users, vendorCodes, hotVendorCode };
+}
+
+// ── load ────────────────────────────────────────────────────────────────────────────────────────
+
+interface Attempt {
+  status: number;
+  ms: number;
+  error?: string;
+}
+
+let keySeq = 0;
+const runTag = randomBytes(3).toString("hex");
+
+/** One payment as the app sends it: its own Idempotency-Key, the PIN, the vendor's code. */
+async function pay(url: string, user: HttpUser, vendorCode: string, started = performance.now()): Promise<Attempt> {
+  const amount = 100 + Math.floor(Math.random() * 901);
+  try {
+    const res = await fetch(`${url}/v1/payments`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${user.accessToken}`,
+        "idempotency-key": `bench-${runTag}-${++keySeq}`,
+      },
+      body: JSON.stringify({ vendorCode, amount, currency: "SZL", pin: user.pin }),
+    });
+    const text = await res.text();
+    const ms = performance.now() - started;
+    if (res.status === 201) return { status: 201, ms };
+    let code = "";
+    try {
+      code = JSON.parse(text).error.code;
+    } catch {
+      code = text.slice(0, 60);
+    }
+    return { status: res.status, ms, error: `${res.status} ${code}` };
+  } catch (error) {
+    return { status: 0, ms: performance.now() - started, error: `network: ${(error as Error).name}` };
+  }
+}
+
+function target(shape: ShapeName, f: Fixture): [HttpUser, string] {
+  return [pick(f.users), shape === "hot-vendor" ? f.hotVendorCode : pick(f.vendorCodes)];
+}
+
+interface PhaseResult {
+  name: string;
+  label: string;
+  describe: string;
+  ok: number;
+  failed: number;
+  failures: Record<string, number>;
+  tps: number;
+  /** Open-loop phases: the arrival rate asked for, and arrivals dropped because too many were in flight. */
+  offeredRate?: number;
+  dropped?: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  /** Cores' worth of CPU: the bench (load generator) process, and the server process. */
+  clientCpu: number;
+  appCpu: number;
+  rssMiB: number;
+  peakMiB: number;
+  load: PhaseLoad;
+  errors: LoggedErrors;
+  /** pg_stat_database for the bench database over the phase, per committed payment. */
+  xactsPerPayment: number;
+  rollbacksPerPayment: number;
+  /** WAL written per committed payment (pg_stat_wal, whole server). */
+  walBytesPerPayment: number;
+  walRecordsPerPayment: number;
+  /** notification_outbox rows still pending at the end of the phase (the delivery worker's backlog). */
+  outboxBacklog: number;
+}
+
+interface PhaseContext {
+  o: Options;
+  server: ServerProcess;
+  fixture: Fixture;
+  admin: postgres.Sql;
+  db: postgres.Sql;
+  ours: string[];
+  benchDb: string;
+}
+
+/** This database's transaction counters, and the server's WAL counters (cluster-wide: other databases' writes count too). */
+async function dbStats(db: postgres.Sql, name: string) {
+  const [row] = await db<{ commits: string; rollbacks: string; wal_bytes: string; wal_records: string }[]>`
+    select d.xact_commit::text as commits, d.xact_rollback::text as rollbacks,
+           w.wal_bytes::text as wal_bytes, w.wal_records::text as wal_records
+      from pg_stat_database d, pg_stat_wal w where d.datname = ${name}`;
+  return {
+    commits: Number(row?.commits ?? 0),
+    rollbacks: Number(row?.rollbacks ?? 0),
+    walBytes: Number(row?.wal_bytes ?? Number.NaN),
+    walRecords: Number(row?.wal_records ?? Number.NaN),
+  };
+}
+
+/** Starts everything a phase reports besides the requests themselves; `finish` collects it. */
+async function measure(ctx: PhaseContext) {
+  const stopLoad = watchPhase(ctx.admin, ctx.ours);
+  const appCpu = watchProcessCpu(ctx.server.pid);
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const offset = logOffset(ctx.o.pgLog);
+  const stats0 = await dbStats(ctx.admin, ctx.benchDb);
+  return async (committed: number) => {
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const app = appCpu();
+    const load = await stopLoad([ctx.server.pid]);
+    const memory = processMemory(ctx.server.pid);
+    // Backends report their counters when they go idle, at most once a second.
+    await Bun.sleep(1100);
+    const stats1 = await dbStats(ctx.admin, ctx.benchDb);
+    const errors =
+      offset === undefined
+        ? { byKind: {}, byPlace: [], total: Number.NaN }
+        : loggedErrors(logLinesSince(ctx.o.pgLog, offset, ctx.benchDb));
+    const [backlog] = await ctx.db<{ n: number }[]>`
+      select count(*)::int as n from notification_outbox where status = 'pending'`;
+    return {
+      clientCpu: (cpu.user + cpu.system) / 1e6 / seconds,
+      appCpu: app,
+      rssMiB: memory.rssMiB,
+      peakMiB: memory.peakMiB,
+      load,
+      errors,
+      xactsPerPayment: (stats1.commits - stats0.commits) / committed,
+      rollbacksPerPayment: (stats1.rollbacks - stats0.rollbacks) / committed,
+      walBytesPerPayment: (stats1.walBytes - stats0.walBytes) / committed,
+      walRecordsPerPayment: (stats1.walRecords - stats0.walRecords) / committed,
+      outboxBacklog: backlog?.n ?? Number.NaN,
+    };
+  };
+}
+
+function summarise(latencies: number[]) {
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: sorted.length ? sorted[sorted.length - 1]! : Number.NaN,
+  };
+}
+
+/**
+ * Closed loop: `concurrency` clients pay back to back for warmup + duration seconds. Payments that complete
+ * inside the measured window count; every failure after the warmup counts, whenever it ends.
+ */
+async function closedLoop(ctx: PhaseContext, shape: ShapeName, warmup: number, duration: number, measured = true) {
+  const latencies: number[] = [];
+  const failures: Record<string, number> = {};
+  let ok = 0;
+  let failed = 0;
+  const measureFrom = performance.now() + warmup * 1000;
+  const end = measureFrom + duration * 1000;
+  let finish: ((committed: number) => ReturnType<Awaited<ReturnType<typeof measure>>>) | undefined;
+  let measuring: Promise<void> | undefined;
+  const begin = () => {
+    measuring ??= measure(ctx).then((f) => {
+      finish = f;
+    });
+  };
+  await Promise.all(
+    Array.from({ length: ctx.o.concurrency }, async () => {
+      for (;;) {
+        const t0 = performance.now();
+        if (t0 >= end) return;
+        if (measured && t0 >= measureFrom) begin();
+        const [user, vendor] = target(shape, ctx.fixture);
+        const a = await pay(ctx.server.url, user, vendor, t0);
+        const t1 = performance.now();
+        if (a.status === 201) {
+          if (t0 >= measureFrom && t1 <= end) {
+            ok++;
+            latencies.push(a.ms);
+          }
+        } else {
+          // A failure in the warmup is never excused as warmup: it counts too.
+          failed++;
+          failures[a.error!] = (failures[a.error!] ?? 0) + 1;
+        }
+      }
+    }),
+  );
+  if (!measured) return undefined;
+  begin();
+  await measuring;
+  const extra = await finish!(ok);
+  const info = SHAPE_INFO[shape];
+  return {
+    name: shape,
+    label: info.label,
+    describe: info.describe,
+    ok,
+    failed,
+    failures,
+    tps: ok / duration,
+    ...summarise(latencies),
+    ...extra,
+  } satisfies PhaseResult;
+}
+
+/**
+ * Open loop: payments arrive at `rate` per second whatever the server does (each on its own connection
+ * from the client's pool), and latency runs from when a payment was due, not when it could be sent —
+ * so a stall shows up in the percentiles instead of silently slowing the arrivals.
+ */
+async function openLoop(ctx: PhaseContext, rate: number, duration: number): Promise<PhaseResult> {
+  const latencies: number[] = [];
+  const failures: Record<string, number> = {};
+  let ok = 0;
+  let failed = 0;
+  let dropped = 0;
+  let inFlight = 0;
+  const cap = 512;
+  const interval = 1000 / rate;
+  const finish = await measure(ctx);
+  const start = performance.now();
+  const end = start + duration * 1000;
+  const pending: Promise<void>[] = [];
+  let sent = 0;
+  for (;;) {
+    const now = performance.now();
+    if (now >= end) break;
+    const due = Math.floor((now - start) / interval) + 1;
+    while (sent < due) {
+      const scheduled = start + sent * interval;
+      sent++;
+      if (inFlight >= cap) {
+        dropped++;
+        continue;
+      }
+      inFlight++;
+      const [user, vendor] = target("uniform", ctx.fixture);
+      pending.push(
+        pay(ctx.server.url, user, vendor, scheduled).then((a) => {
+          inFlight--;
+          if (a.status === 201) {
+            ok++;
+            latencies.push(a.ms);
+          } else {
+            failed++;
+            failures[a.error!] = (failures[a.error!] ?? 0) + 1;
+          }
+        }),
+      );
+    }
+    await Bun.sleep(Math.max(0, start + sent * interval - performance.now()));
+  }
+  await Promise.all(pending);
+  const extra = await finish(ok);
+  return {
+    name: "latency",
+    label: `fixed rate (${Math.round(ctx.o.latencyFraction * 100)}% of uniform peak)`,
+    describe: `uniform payments arriving at ${fmt.int(rate)}/s, open loop`,
+    ok,
+    failed: failed + dropped,
+    failures: dropped ? { ...failures, [`dropped (> ${cap} in flight)`]: dropped } : failures,
+    tps: ok / duration,
+    offeredRate: rate,
+    dropped,
+    ...summarise(latencies),
+    ...extra,
+  };
+}
+
+// ── statement count ─────────────────────────────────────────────────────────────────────────────
+
+interface StatementCount {
+  payments: number;
+  /** Per payment: each statement's count and server ms (the delivery worker's statements included). */
+  perPayment: LoggedStatement[];
+  total: number;
+  totalMs: number;
+  /** auto_explain, nested: every statement the payment ran inside functions and triggers, per payment (inclusive ms). */
+  nested: LoggedStatement[];
+}
+
+/**
+ * A throwaway server on the same database with `log_min_duration_statement = 0` (a database setting, so every
+ * connection of the new process logs each statement with its server time): `n` sequential payments after warming the process's caches,
+ * and the notification worker's work for them, then everything logged for the database, per payment.
+ */
+async function countStatements(
+  admin: postgres.Sql,
+  benchDb: string,
+  env: Record<string, string>,
+  o: Options,
+  fixture: Fixture,
+  n = 50,
+): Promise<StatementCount | undefined> {
+  if (logOffset(o.pgLog) === undefined) return undefined;
+  const settings = {
+    log_min_duration_statement: "0",
+    session_preload_libraries: "auto_explain",
+    "auto_explain.log_min_duration": "0",
+    "auto_explain.log_nested_statements": "on",
+    "auto_explain.log_format": "json",
+  };
+  for (const [name, value] of Object.entries(settings))
+    await admin.unsafe(`alter database ${benchDb} set ${name} = '${value}'`);
+  const server = await startServer({ env, ...(o.entry ? { entry: o.entry } : {}), bunArgs: o.bunArgs });
+  try {
+    const users = fixture.users.slice(0, 10);
+    const vendors = fixture.vendorCodes.slice(0, 10);
+    for (let i = 0; i < 100; i++) await pay(server.url, users[i % users.length]!, vendors[i % vendors.length]!);
+    await Bun.sleep(1500); // the worker delivers the warm-up's notifications outside the count
+    const offset = logOffset(o.pgLog)!;
+    for (let i = 0; i < n; i++) {
+      const a = await pay(server.url, users[i % users.length]!, vendors[(i * 3) % vendors.length]!);
+      if (a.status !== 201) throw new Error(`statement count: payment failed ${a.error}`);
+    }
+    await Bun.sleep(1500);
+    const lines = logLinesSince(o.pgLog, offset, benchDb);
+    const statements = loggedStatements(lines);
+    return {
+      nested: loggedPlans(lines).map((s) => ({ ...s, count: s.count / n, ms: s.ms / n })),
+      payments: n,
+      perPayment: statements.map((s) => ({ ...s, count: s.count / n, ms: s.ms / n })),
+      total: statements.reduce((sum, s) => sum + s.count, 0) / n,
+      totalMs: statements.reduce((sum, s) => sum + s.ms, 0) / n,
+    };
+  } finally {
+    await server.stop();
+    for (const name of Object.keys(settings)) await admin.unsafe(`alter database ${benchDb} reset ${name}`);
+  }
+}
+
+// ── report ──────────────────────────────────────────────────────────────────────────────────────
+
+interface RunReport {
+  date: string;
+  machine: { cpus: number; ramGiB: number; os: string; postgres: string; bun: string };
+  settings: Record<string, string>;
+  options: Options;
+  quiet: PhaseLoad;
+  setupSeconds: number;
+  setupPeakMiB: number;
+  pgbench: PgbenchResult[];
+  /** WAL bytes per pgbench transaction, per pgbench run. */
+  pgbenchWal: number[];
+  anchor: number;
+  phases: PhaseResult[];
+  verify: { ok: boolean; journals: number; accounts: number; problems: number };
+  statements: StatementCount | undefined;
+  peakMiB: number;
+  seconds: number;
+}
+
+/** The flags that make a run a what-if, as typed. */
+const whatIfFlags = (o: Options) =>
+  [
+    o.sql && `--sql=${o.sql}`,
+    o.entry && `--entry=${o.entry}`,
+    o.whatIf && `--what-if=${o.whatIf}`,
+    o.bunArgs.length && `--bun-args=${o.bunArgs.join(" ")}`,
+    Object.keys(o.serverEnv).length &&
+      `--server-env=${Object.entries(o.serverEnv)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",")}`,
+  ]
+    .filter(Boolean)
+    .join(" ");
+
+const disturbed = (l: PhaseLoad) => l.otherCpu > DISTURBED_CORES || l.otherBackends > 0;
+const phaseTarget = (p: PhaseResult) =>
+  p.name === "latency" ? `p99 < ${LATENCY_P99_TARGET_MS} ms` : `≥ ${SHAPE_INFO[p.name as ShapeName].target}`;
+function passes(p: PhaseResult, anchor: number): boolean {
+  if (p.failed > 0) return false;
+  if (p.name === "latency") return p.p99 < LATENCY_P99_TARGET_MS;
+  return anchor > 0 && p.tps / anchor >= SHAPE_INFO[p.name as ShapeName].target;
+}
+const perTx = (cores: number, tps: number) => fmt.int((cores * 1e6) / tps);
+
+function renderMarkdown(r: RunReport): string {
+  const m = r.machine;
+  const o = r.options;
+  const whatIf = whatIfFlags(o);
+  const out: string[] = [];
+  out.push(`### Payments — run of ${r.date}${whatIf ? ` — WHAT-IF with ${whatIf}` : ""}`);
+  out.push("");
+  out.push(
+    `Machine: ${m.cpus} CPUs (\`nproc\`), ${m.ramGiB} GiB RAM, ${m.os}; ${m.postgres}; Bun ${m.bun}. ` +
+      `Postgres settings (SHOW, unchanged): ${Object.entries(r.settings)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", ")}.`,
+  );
+  out.push(
+    `Run: the server process (\`bun ${[...o.bunArgs, o.entry ?? "src/index.ts"].join(" ")}\`${o.whatIf ? ` with BENCH_WHAT_IF=${o.whatIf}` : ""}, LOG_LEVEL=warn, KESHLESS_DB_POOL_MAX=${o.pool}, default fees, ${o.serverEnv.KESHLESS_HOT_ACCOUNT_SHARDS ?? 32} shards per vendor wallet and system account, notification worker on in dev-outbox mode) on a fresh database; ` +
+      `${o.concurrency} concurrent HTTP clients in one Bun process / ${o.concurrency} pgbench clients; ${o.users} users (OTP sign-in, PIN, funded by partner deposits) and ${o.vendors} vendors + 1 hot vendor, set up over HTTP in ${Math.round(r.setupSeconds)} s by a server process that was then restarted (its peak RSS: ${fmt.int(r.setupPeakMiB)} MiB), so the measured process starts clean with cold caches; ` +
+      `${o.duration} s measured per row (after ${o.prime} s of unmeasured uniform traffic once, and ${o.warmup} s of warmup per closed-loop row); whole run ${Math.round(r.seconds)} s. ` +
+      `Bench, server, pgbench and Postgres share the same ${m.cpus} cores. Before measuring, other processes used ${fmt.two(r.quiet.otherCpu)} cores.`,
+  );
+  out.push("");
+  out.push(
+    "| workload | payments/s | × pgbench -N | target | pass | committed | failed | p50 ms | p95 ms | p99 ms | max ms | server RSS MiB (end / peak) | client CPU | server (Bun) CPU | Postgres CPU | Bun + Postgres µs/payment | DB xacts / payment | WAL bytes / payment (records) | 40001 in PG log | outbox backlog | machine busy | other CPU | other DB sessions |",
+  );
+  out.push("|---|--:|--:|--:|:-:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+  for (const [i, p] of r.pgbench.entries()) {
+    out.push(
+      `| \`pgbench -N\` ${p.label} (SERIALIZABLE, -c ${o.concurrency} -j 2, -s ${o.pgbenchScale}, --max-tries=20) | ${fmt.int(p.tps)} | ${fmt.two(p.tps / r.anchor)} | anchor | | ${fmt.int(p.processed)} | ${p.failed} | avg ${fmt.two(p.latencyAvgMs)} | | | | | ${fmt.two(p.clientCpu)} | | ${fmt.two(p.load.serverCpu)} | ${perTx(p.load.serverCpu, p.tps)} (PG) | | ${fmt.int(r.pgbenchWal[i] ?? Number.NaN)} | ${p.retries} retries | | ${fmt.pct(p.load.machineCpu)} | ${fmt.two(p.load.otherCpu)}${disturbed(p.load) ? " ⚠" : ""} | ${p.load.otherBackends} |`,
+    );
+  }
+  for (const p of r.phases) {
+    const failures = p.failed
+      ? ` (${Object.entries(p.failures)
+          .map(([k, v]) => `${k}×${v}`)
+          .join(", ")})`
+      : "";
+    const serial = Object.entries(p.errors.byKind)
+      .map(([k, v]) => `${v} ${k.replace(/^40001 /, "")}`)
+      .join(", ");
+    out.push(
+      `| ${p.label}: ${p.describe} | ${fmt.int(p.tps)} | ${fmt.two(p.tps / r.anchor)} | ${phaseTarget(p)} | ${passes(p, r.anchor) ? "yes" : "**no**"} | ${fmt.int(p.ok)} | ${p.failed}${failures} | ${fmt.two(p.p50)} | ${fmt.two(p.p95)} | ${fmt.two(p.p99)} | ${fmt.one(p.max)} | ${fmt.int(p.rssMiB)} / ${fmt.int(p.peakMiB)} | ${fmt.two(p.clientCpu)} | ${fmt.two(p.appCpu)} | ${fmt.two(p.load.serverCpu)} | ${perTx(p.appCpu, p.tps)} + ${perTx(p.load.serverCpu, p.tps)} | ${fmt.one(p.xactsPerPayment)} | ${fmt.int(p.walBytesPerPayment)} (${fmt.one(p.walRecordsPerPayment)}) | ${Number.isFinite(p.errors.total) ? serial || "0" : "—"} | ${fmt.int(p.outboxBacklog)} | ${fmt.pct(p.load.machineCpu)} | ${fmt.two(p.load.otherCpu)}${disturbed(p.load) ? " ⚠" : ""} | ${p.load.otherBackends} |`,
+    );
+  }
+  out.push("");
+  out.push(
+    `Anchor: ${fmt.int(r.anchor)} tx/s, the mean of the pgbench runs. Server peak RSS (VmHWM, every measured phase): ${fmt.int(r.peakMiB)} MiB (target < ${RSS_TARGET_MIB}: ${r.peakMiB < RSS_TARGET_MIB ? "yes" : "**no**"}). ` +
+      `\`bun run cli ledger:verify\` after the run: ${r.verify.ok ? "**ok**" : `**FAILED** (${r.verify.problems} problems)`} (${fmt.int(r.verify.journals)} journals, ${fmt.int(r.verify.accounts)} accounts).`,
+  );
+  out.push(
+    "payments/s counts 201s per measured second; failed = any other answer or none (HTTP status and error code). " +
+      "Latency is the client's (closed loop: send → full response; fixed rate: due time → full response). " +
+      "Client CPU: the bench process (HTTP load generator). Server (Bun) CPU: the server process (/proc/<pid>/stat). " +
+      "Postgres CPU: the Postgres server for this run (our databases' backends and the server's own processes). " +
+      "DB xacts / payment: pg_stat_database commits of the bench database per committed payment (every autocommit statement is one; includes the notification worker and other background loops). " +
+      "WAL bytes / payment: pg_stat_wal over the phase per committed payment (the whole server's WAL; pgbench rows: per transaction). " +
+      "40001 in PG log: serialization failures the server log shows for the bench database during the phase (each one a retried transaction). " +
+      "Outbox backlog: notifications still pending when the phase ended. " +
+      `Other CPU: cores used by processes that are not this run (⚠ above ${DISTURBED_CORES}: disturbed, rerun). Other DB sessions: most non-idle sessions seen at once in other databases.`,
+  );
+  if (r.statements) {
+    out.push("");
+    out.push(
+      `Statements per payment (throwaway phase, \`log_min_duration_statement = 0\` on the bench database, ${r.statements.payments} sequential payments after warming the process's caches; includes the notification worker's statements for their messages): **${fmt.one(r.statements.total)}**, ${fmt.two(r.statements.totalMs)} ms of server time (parse + bind + execute, one at a time: no contention).`,
+    );
+    out.push("");
+    out.push("| per payment | server ms per payment | statement (first words) |");
+    out.push("|--:|--:|---|");
+    for (const s of r.statements.perPayment)
+      out.push(`| ${fmt.two(s.count)} | ${fmt.two(s.ms)} | \`${s.text.replace(/\|/g, "\\|").replace(/`/g, "'")}\` |`);
+  }
+  if (r.statements?.nested.length) {
+    out.push("");
+    out.push(
+      "Inside the database, per payment (same phase, `auto_explain` with nested statements: what the functions and triggers run; ms are inclusive — a function's line includes the statements below it; auto_explain's own timing inflates them):",
+    );
+    out.push("");
+    out.push("| runs per payment | ms per payment (inclusive) | statement (first words) |");
+    out.push("|--:|--:|---|");
+    for (const s of r.statements.nested.slice(0, 30))
+      out.push(`| ${fmt.two(s.count)} | ${fmt.two(s.ms)} | \`${s.text.replace(/\|/g, "\\|").replace(/`/g, "'")}\` |`);
+  }
+  const worst = r.phases.flatMap((p) => p.errors.byPlace.slice(0, 3).map(([place, n]) => `${p.label}: ${n}× ${place}`));
+  if (worst.length) {
+    out.push("");
+    out.push("Where the serialization failures struck (PG log, top 3 per phase):");
+    out.push("");
+    for (const w of worst) out.push(`- ${w.replace(/`/g, "'")}`);
+  }
+  return out.join("\n");
+}
+
+// ── main ────────────────────────────────────────────────────────────────────────────────────────
+
+export async function run(args: string[]): Promise<{ ok: boolean }> {
+  const o = parseOptions(args);
+  const started = performance.now();
+  const suffix = randomBytes(5).toString("hex");
+  const benchDb = `keshless_bench_${suffix}`;
+  const pgbenchDb = `keshless_pgbench_${suffix}`;
+  const ours = [benchDb, pgbenchDb];
+  const admin = postgres(o.adminUrl, { max: 1, onnotice: () => {} });
+  const dataDir = mkdtempSync(join(os.tmpdir(), "keshless-bench-"));
+  let db: postgres.Sql | undefined;
+  let server: ServerProcess | undefined;
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    log("interrupted: finishing the current phase, then cleaning up");
+  };
+  process.once("SIGINT", onSignal);
+
+  try {
+    const settings: Record<string, string> = {};
+    for (const name of [
+      "max_connections",
+      "shared_buffers",
+      "synchronous_commit",
+      "fsync",
+      "max_pred_locks_per_page",
+    ]) {
+      const [row] = await admin.unsafe(`show ${name}`);
+      settings[name] = String(Object.values(row!)[0]);
+    }
+    const [row] = await admin<{ version: string }[]>`select version()`;
+    const machine = {
+      cpus: os.availableParallelism(),
+      ramGiB: Math.round(os.totalmem() / 2 ** 30),
+      os: `${os.type()} ${os.release()}`,
+      postgres: row!.version.split(" on ")[0]!,
+      bun: Bun.version,
+    };
+    log(`machine ${JSON.stringify(machine)}; settings ${JSON.stringify(settings)}`);
+
+    if (o.pgbench) {
+      await admin.unsafe(`create database ${pgbenchDb}`);
+      log(`pgbench -i -s ${o.pgbenchScale} into ${pgbenchDb}`);
+      await pgbenchInit(o.adminUrl, pgbenchDb, o.pgbenchScale);
+    }
+
+    await admin.unsafe(`create database ${benchDb}`);
+    const url = withDatabase(o.adminUrl, benchDb);
+    {
+      const database = await openDatabase({ databaseUrl: url, poolMax: 1 });
+      try {
+        await migrate(database);
+        if (o.sql) {
+          log(`what-if: applying ${o.sql}`);
+          await database.sql!.unsafe(readFileSync(o.sql, "utf8"));
+        }
+      } finally {
+        await database.close();
+      }
+    }
+    db = postgres(url, { max: 4, onnotice: () => {} });
+    const env: Record<string, string> = {
+      DATABASE_URL: url,
+      KESHLESS_ENV: "development",
+      KESHLESS_DATA_DIR: dataDir,
+      LOG_LEVEL: "warn",
+      KESHLESS_DB_POOL_MAX: String(o.pool),
+      KESHLESS_JOB_SECRET: randomBytes(24).toString("base64url"),
+      KESHLESS_JWT_SECRET: randomBytes(48).toString("base64url"),
+      KESHLESS_PIN_PEPPER: randomBytes(48).toString("base64url"),
+      // Setup signs in thousands of users and creates hundreds of vendors from one address, quickly: the
+      // per-address limits and the password hash cost are setup's, not a payment's (a payment hashes no password).
+      KESHLESS_OTP_IP_PER_HOUR: "1000000",
+      KESHLESS_AUTH_IP_PER_HOUR: "1000000",
+      KESHLESS_PARTNER_KEY_RATE_PER_MINUTE: "1000000",
+      KESHLESS_ARGON2_MEMORY_KIB: "4096",
+      KESHLESS_ARGON2_TIME_COST: "1",
+      KESHLESS_ACCESS_TOKEN_TTL: "3600",
+      // Limits high enough that no phase runs into one: they are checked (and counted) all the same.
+      KESHLESS_KYC_LIMITS: JSON.stringify({
+        "0": { perTransaction: 1_000_000, daily: 1_000_000_000, monthly: 1_000_000_000, maxBalance: 1_000_000_000 },
+      }),
+      ...(o.whatIf ? { BENCH_WHAT_IF: o.whatIf } : {}),
+      ...o.serverEnv,
+    };
+    server = await startServer({ env, ...(o.entry ? { entry: o.entry } : {}) });
+    log(`setup server pid ${server.pid} on ${server.url} (${benchDb})`);
+    const setupStarted = performance.now();
+    const fixture = await buildFixture(server, env, db, o);
+    await db.unsafe("analyze");
+    const setupSeconds = (performance.now() - setupStarted) / 1000;
+    const setupPeakMiB = processMemory(server.pid).peakMiB;
+    // A fresh process for the measured phases: its peak RSS and CPU profile are the payments', not setup's
+    // (thousands of sign-ins, hundreds of password hashes).
+    await server.stop();
+    server = await startServer({
+      env,
+      ...(o.entry ? { entry: o.entry } : {}),
+      bunArgs: [...o.bunArgs, ...(o.cpuProf ? ["--cpu-prof-md", `--cpu-prof-dir=${o.cpuProf}`] : [])],
+    });
+    log(
+      `setup: ${o.users} users, ${o.vendors} vendors in ${fmt.one(setupSeconds)} s (setup server peak RSS ${fmt.int(setupPeakMiB)} MiB); server pid ${server.pid}`,
+    );
+
+    const ctx: PhaseContext = { o, server, fixture, admin, db, ours, benchDb };
+    const quiet = await quietCheck(admin, ours);
+    if (disturbed(quiet))
+      log(
+        `warning: other processes are using ${fmt.two(quiet.otherCpu)} cores: numbers from this run may be disturbed`,
+      );
+
+    const pgbench: PgbenchResult[] = [];
+    const pgbenchWal: number[] = [];
+    const pgbenchPhase = async (label: string) => {
+      log(`pgbench -N (${label})`);
+      const wal0 = await dbStats(admin, pgbenchDb);
+      const p = await pgbenchRun(
+        label,
+        {
+          adminUrl: o.adminUrl,
+          database: pgbenchDb,
+          clients: o.concurrency,
+          threads: 2,
+          seconds: o.duration,
+          maxTries: 20,
+        },
+        admin,
+        ours,
+      );
+      pgbench.push(p);
+      pgbenchWal.push(((await dbStats(admin, pgbenchDb)).walBytes - wal0.walBytes) / p.processed);
+      log(
+        `  ${fmt.int(p.tps)} tx/s, failed ${p.failed}, retries ${p.retries}, other CPU ${fmt.two(p.load.otherCpu)} cores`,
+      );
+    };
+    if (o.pgbench && !interrupted) await pgbenchPhase("before");
+
+    if (o.prime > 0 && !interrupted) {
+      log(`priming: ${o.prime} s of uniform traffic, not measured`);
+      await closedLoop(ctx, "uniform", 0, o.prime, false);
+    }
+    const phases: PhaseResult[] = [];
+    const report = (p: PhaseResult) => {
+      if (p.failed && server)
+        log(
+          `  server said: ${server
+            .output()
+            .split("\n")
+            .filter((l) => /"level":"(warn|error|fatal)"/.test(l))
+            .slice(-3)
+            .join("\n")
+            .slice(0, 3000)}`,
+        );
+      log(
+        `  ${fmt.int(p.tps)} payments/s, failed ${p.failed}${p.failed ? ` ${JSON.stringify(p.failures)}` : ""}, p50 ${fmt.two(p.p50)} ms, p99 ${fmt.two(p.p99)} ms, ` +
+          `server ${fmt.two(p.appCpu)} + PG ${fmt.two(p.load.serverCpu)} + client ${fmt.two(p.clientCpu)} cores, other ${fmt.two(p.load.otherCpu)}, ` +
+          `40001 ${p.errors.total}, xacts/payment ${fmt.one(p.xactsPerPayment)}, WAL ${fmt.int(p.walBytesPerPayment)} B/payment, RSS ${fmt.int(p.rssMiB)} MiB, backlog ${p.outboxBacklog}`,
+      );
+    };
+    for (const shape of o.shapes) {
+      if (interrupted) break;
+      log(`shape ${shape}`);
+      const p = (await closedLoop(ctx, shape, o.warmup, o.duration))!;
+      phases.push(p);
+      report(p);
+    }
+    const uniform = phases.find((p) => p.name === "uniform");
+    if (o.latency && uniform && !interrupted) {
+      const rate = Math.max(1, Math.round(uniform.tps * o.latencyFraction));
+      log(`fixed rate: ${rate} payments/s for ${o.duration} s`);
+      const p = await openLoop(ctx, rate, o.duration);
+      phases.push(p);
+      report(p);
+    }
+    if (o.pgbench && !interrupted) await pgbenchPhase("after");
+    const peakMiB = processMemory(server.pid).peakMiB;
+    await server.stop();
+    server = undefined;
+
+    let statements: StatementCount | undefined;
+    if (o.statements && !interrupted) {
+      log("counting statements per payment (log_min_duration_statement = 0 on the bench database)");
+      statements = await countStatements(admin, benchDb, env, o, fixture);
+      if (statements)
+        log(`  ${fmt.one(statements.total)} statements, ${fmt.two(statements.totalMs)} server ms per payment`);
+      else log(`  skipped: cannot read ${o.pgLog}`);
+    }
+
+    log("bun run cli ledger:verify");
+    const verified = await runCli(["ledger:verify"], env);
+    const v = verified.json ?? {};
+    const verify = {
+      ok: verified.code === 0 && v.ok === true,
+      journals: Number(v.journals),
+      accounts: Number(v.accounts),
+      problems: Array.isArray(v.problems) ? v.problems.length : Number.NaN,
+    };
+    if (!verify.ok) log(`ledger:verify: ${verified.stdout.slice(0, 2000)} ${verified.stderr.slice(0, 2000)}`);
+
+    const anchor = mean(pgbench.map((p) => p.tps));
+    const result: RunReport = {
+      date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      machine,
+      settings,
+      options: o,
+      quiet,
+      setupSeconds,
+      setupPeakMiB,
+      pgbench,
+      pgbenchWal,
+      anchor,
+      phases,
+      verify,
+      statements,
+      peakMiB,
+      seconds: (performance.now() - started) / 1000,
+    };
+    const markdown = renderMarkdown(result);
+    console.log(markdown);
+    if (o.write && o.pgbench && !interrupted) {
+      const flags = whatIfFlags(o);
+      const block = flags ? "payments-what-if" : "payments";
+      writeResultsBlock(o.results, block, markdown, `bun run bench payments${flags ? ` ${flags}` : ""}`);
+      log(`wrote ${o.results} (${block})`);
+    }
+    const ok =
+      verify.ok &&
+      phases.every((p) => p.failed === 0) &&
+      peakMiB < RSS_TARGET_MIB &&
+      (!o.pgbench || phases.every((p) => passes(p, anchor)));
+    return { ok: ok && !interrupted };
+  } finally {
+    process.off("SIGINT", onSignal);
+    await server?.kill9().catch(() => {});
+    await db?.end({ timeout: 5 }).catch(() => {});
+    if (o.keep) log(`kept databases ${ours.join(", ")}`);
+    else for (const name of ours) await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
+    await admin.end({ timeout: 5 });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) process.exit((await run(process.argv.slice(2))).ok ? 0 : 1);
