@@ -229,18 +229,16 @@ test.skipIf(!process.env.DATABASE_URL)(
     let ok = 0;
     let killed = false;
     let killing: Promise<void> | undefined;
-    let deliveredBeforeKill = 0;
     const first = server;
     const network = slowNetwork(first.port, 30);
     stops.push(async () => network.stop());
     // The kill comes right after Eneza has taken a message (it answers 40 ms later), so the crash always lands
-    // in the outbox's window too: sent by the provider's account, not yet marked sent in ours.
+    // in the outbox's window too: a message the provider has accepted and our outbox has not yet marked sent.
     const kill = () => {
       killing ??= (async () => {
         const seen = eneza.requests.length;
         for (let i = 0; i < 2000 && eneza.requests.length === seen; i++) await Bun.sleep(1);
         killed = true;
-        deliveredBeforeKill = eneza.requests.length + yebolink.requests.length;
         await first.kill9();
       })();
       return killing;
@@ -289,6 +287,10 @@ test.skipIf(!process.env.DATABASE_URL)(
     expect(unanswered.length).toBeGreaterThan(0);
 
     // ── restart on the same database; retry every unanswered request with its Idempotency-Key ──
+    // What the providers got from the dead process: everything recorded before the restart (a send the worker put
+    // on the wire just before it died may be read by the fake a moment after the kill).
+    await Bun.sleep(100);
+    const deliveredBeforeKill = { eneza: eneza.requests.length, yebolink: yebolink.requests.length };
     server = await startServer({ env });
     for (const s of unanswered) {
       let res = await payment(server.url, s);
@@ -362,11 +364,12 @@ test.skipIf(!process.env.DATABASE_URL)(
       ...eneza.requests.map((r) => r.body?.message),
       ...yebolink.requests.map((r) => r.body?.content?.text),
     ];
-    const beforeKill = new Set(
-      [...eneza.requests, ...yebolink.requests]
-        .slice(0, deliveredBeforeKill)
-        .map((r) => dedupeKeyOf(String(r.body?.message ?? r.body?.content?.text))),
-    );
+    const beforeKill = new Set([
+      ...eneza.requests.slice(0, deliveredBeforeKill.eneza).map((r) => dedupeKeyOf(String(r.body?.message))),
+      ...yebolink.requests
+        .slice(0, deliveredBeforeKill.yebolink)
+        .map((r) => dedupeKeyOf(String(r.body?.content?.text))),
+    ]);
     const deliveries = new Map<string, number>();
     for (const text of received) {
       const key = dedupeKeyOf(String(text));
@@ -384,11 +387,16 @@ test.skipIf(!process.env.DATABASE_URL)(
     const leasedKeys = new Set(leased.map((r) => r.dedupe_key));
     const twice = [...deliveries].filter(([, n]) => n > 1).map(([k]) => k);
     const unexplained = twice.filter((k) => !(leasedKeys.has(k) && beforeKill.has(k)));
-    // Under load a second delivery also happens outside the crash window (seen in about one run in three on
-    // two busy cores): most likely WhatsApp answering after the client's timeout, so the SMS fallback sends
-    // the same message again. Delivery is at-least-once until a provider takes an idempotency key; what is
-    // held here is "never more than twice", and the count is printed below for whoever takes it on.
-    if (unexplained.length) console.info(`Outbox: ${unexplained.length} second deliveries outside the crash window`);
+    // Another way to deliver twice, without a crash: Eneza takes the message but answers after our timeout, and the
+    // SMS fallback sends it again. Not seen on this machine (the fake answers in 40 ms; the timeout is 5 s), and
+    // printed rather than failed if it happens. A second delivery by the same provider outside the crash window
+    // would be a bug. (Before the providers' records were read after the dead process's last bytes, sends in its
+    // last milliseconds were miscounted as outside the window.)
+    const viaEneza = new Set(eneza.requests.map((r) => dedupeKeyOf(String(r.body?.message))));
+    const viaSms = new Set(yebolink.requests.map((r) => dedupeKeyOf(String(r.body?.content?.text))));
+    const fallback = unexplained.filter((k) => viaEneza.has(k) && viaSms.has(k));
+    expect(unexplained.filter((k) => !fallback.includes(k))).toEqual([]);
+    if (fallback.length) console.info(`Outbox: ${fallback.length} sent by WhatsApp and again by the SMS fallback`);
     expect(Math.max(...deliveries.values())).toBeLessThanOrEqual(2);
 
     const failed = sent.filter((s) => s.outcome === "failed");
