@@ -18,7 +18,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import os from "node:os";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { type Config, loadConfig } from "../src/config";
@@ -31,6 +30,7 @@ import { computeFee } from "../src/ledger/fees";
 import { type Account, createLedger, type Ledger, LedgerError, type Leg } from "../src/ledger/service";
 import { newId } from "../src/lib/ids";
 import { type PhaseLoad, quietCheck, watchPhase } from "./support/load";
+import { describeMachine } from "./support/machine";
 import { type PgbenchResult, pgbenchInit, pgbenchRun } from "./support/pgbench";
 import { fmt, percentile, writeResultsBlock } from "./support/results";
 
@@ -464,25 +464,7 @@ export async function run(args: string[]): Promise<{ ok: boolean }> {
   process.once("SIGINT", onSignal);
 
   try {
-    const settings: Record<string, string> = {};
-    for (const name of [
-      "max_connections",
-      "shared_buffers",
-      "synchronous_commit",
-      "fsync",
-      "max_pred_locks_per_page",
-    ]) {
-      const [row] = await admin.unsafe(`show ${name}`);
-      settings[name] = String(Object.values(row!)[0]);
-    }
-    const [row] = await admin<{ version: string }[]>`select version()`;
-    const machine = {
-      cpus: os.availableParallelism(),
-      ramGiB: Math.round(os.totalmem() / 2 ** 30),
-      os: `${os.type()} ${os.release()}`,
-      postgres: row!.version.split(" on ")[0]!,
-      bun: Bun.version,
-    };
+    const { machine, settings } = await describeMachine(admin);
     log(`machine ${JSON.stringify(machine)}; settings ${JSON.stringify(settings)}`);
 
     if (o.pgbench) {

@@ -46,6 +46,7 @@ import {
   startServer,
 } from "../tests/support/server-process";
 import { type PhaseLoad, quietCheck, watchPhase } from "./support/load";
+import { describeMachine } from "./support/machine";
 import { type PgbenchResult, pgbenchInit, pgbenchRun } from "./support/pgbench";
 import {
   DEFAULT_PG_LOG,
@@ -771,25 +772,7 @@ export async function run(args: string[]): Promise<{ ok: boolean }> {
   process.once("SIGINT", onSignal);
 
   try {
-    const settings: Record<string, string> = {};
-    for (const name of [
-      "max_connections",
-      "shared_buffers",
-      "synchronous_commit",
-      "fsync",
-      "max_pred_locks_per_page",
-    ]) {
-      const [row] = await admin.unsafe(`show ${name}`);
-      settings[name] = String(Object.values(row!)[0]);
-    }
-    const [row] = await admin<{ version: string }[]>`select version()`;
-    const machine = {
-      cpus: os.availableParallelism(),
-      ramGiB: Math.round(os.totalmem() / 2 ** 30),
-      os: `${os.type()} ${os.release()}`,
-      postgres: row!.version.split(" on ")[0]!,
-      bun: Bun.version,
-    };
+    const { machine, settings } = await describeMachine(admin);
     log(`machine ${JSON.stringify(machine)}; settings ${JSON.stringify(settings)}`);
 
     if (o.pgbench) {
