@@ -87,6 +87,30 @@ export function createVendors(
     const [r] = await (tx ?? db).select().from(vendors).where(eq(vendors.id, id));
     return r;
   }
+  /** A signed-in vendor on a trusted device: a new session, audited, in the caller's transaction. */
+  async function openVendorSession(
+    r: NonNullable<Awaited<ReturnType<typeof row>>>,
+    deviceId: string,
+    ctx: RequestMeta,
+    tx: Executor,
+  ): Promise<Tokens & { vendor: Vendor }> {
+    const session = await tokens.openSession(
+      { kind: "vendor", principalId: r.id, deviceId, ...(ctx.ip ? { ip: ctx.ip } : {}) },
+      tx,
+    );
+    await deps.audit.record(
+      {
+        action: "vendor.login",
+        actor: { type: "vendor", id: r.id },
+        target: { type: "session", id: session.sessionId },
+        details: { deviceId },
+      },
+      ctx,
+      tx,
+    );
+    const { sessionId: _, ...issued } = session;
+    return { ...issued, vendor: toVendor(r) };
+  }
 
   const get = async (id: string) => {
     const r = await row(id);
@@ -330,22 +354,7 @@ export function createVendors(
             .set({ failedLoginCount: 0, lockedUntil: null, lastLoginAt: now })
             .where(eq(vendors.id, r.id));
           await tx.update(vendorDevices).set({ lastSeenAt: now }).where(eq(vendorDevices.id, device.id));
-          const session = await tokens.openSession(
-            { kind: "vendor", principalId: r.id, deviceId: input.deviceId, ...(ctx.ip ? { ip: ctx.ip } : {}) },
-            tx,
-          );
-          await deps.audit.record(
-            {
-              action: "vendor.login",
-              actor: { type: "vendor", id: r.id },
-              target: { type: "session", id: session.sessionId },
-              details: { deviceId: input.deviceId },
-            },
-            ctx,
-            tx,
-          );
-          const { sessionId: _, ...issued } = session;
-          return { ...issued, vendor: toVendor(r) };
+          return openVendorSession(r, input.deviceId, ctx, tx);
         },
         undefined,
         "vendors.login",
@@ -450,10 +459,6 @@ export function createVendors(
             set: { trustedAt: now, lastSeenAt: now, revokedAt: null, revokedBy: null },
           });
         await tx.update(vendors).set({ failedLoginCount: 0, lastLoginAt: now }).where(eq(vendors.id, r.id));
-        const session = await tokens.openSession(
-          { kind: "vendor", principalId: r.id, deviceId: challenge.deviceId, ...(ctx.ip ? { ip: ctx.ip } : {}) },
-          tx,
-        );
         await deps.audit.record(
           {
             action: "vendor.device.trusted",
@@ -464,18 +469,7 @@ export function createVendors(
           ctx,
           tx,
         );
-        await deps.audit.record(
-          {
-            action: "vendor.login",
-            actor: { type: "vendor", id: r.id },
-            target: { type: "session", id: session.sessionId },
-            details: { deviceId: challenge.deviceId },
-          },
-          ctx,
-          tx,
-        );
-        const { sessionId: _, ...issued } = session;
-        return { ...issued, vendor: toVendor(r) };
+        return openVendorSession(r, challenge.deviceId, ctx, tx);
       },
       undefined,
       "vendors.verifyDevice",
