@@ -29,6 +29,7 @@ import { createLogger } from "../src/http/logger";
 import { computeFee } from "../src/ledger/fees";
 import { type Account, createLedger, type Ledger, LedgerError, type Leg } from "../src/ledger/service";
 import { newId } from "../src/lib/ids";
+import { parseFlags } from "./support/flags";
 import { type PhaseLoad, quietCheck, watchPhase } from "./support/load";
 import { describeMachine } from "./support/machine";
 import { type PgbenchResult, pgbenchInit, pgbenchRun } from "./support/pgbench";
@@ -96,19 +97,7 @@ const FLAGS = [
 ];
 
 function parseOptions(args: string[]): Options {
-  const flags = new Map<string, string>();
-  for (const arg of args) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (!m || !FLAGS.includes(m[1]!))
-      throw new Error(`bench ledger: unknown flag ${arg} (known: --${FLAGS.join(", --")})`);
-    flags.set(m[1]!, m[2] ?? "true");
-  }
-  const num = (name: string, fallback: number, min: number) => {
-    const raw = flags.get(name);
-    const value = raw === undefined ? fallback : Number(raw);
-    if (!Number.isFinite(value) || value < min) throw new Error(`bench ledger: --${name} must be a number ≥ ${min}`);
-    return value;
-  };
+  const { flags, num } = parseFlags("ledger", args, FLAGS);
   const shapes = (flags.get("shapes") ?? SHAPES.join(",")).split(",").map((s) => s.trim()) as ShapeName[];
   for (const s of shapes) if (!SHAPES.includes(s)) throw new Error(`bench ledger: unknown shape ${s}`);
   const concurrency = num("concurrency", 16, 1);
