@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { LedgerError } from "../../src/ledger/service";
 import { newId } from "../../src/lib/ids";
 import { createTestContext } from "../support/harness";
+import { fundedWallet as fundWallet } from "../support/ledger";
 
 /**
  * Races against one database. On Postgres these really run at once (a pool of 20 connections);
@@ -10,28 +11,7 @@ import { createTestContext } from "../support/harness";
 const t = await createTestContext();
 const { ledger } = t.deps;
 
-async function fundedWallet(amount: bigint, shards = 1) {
-  const account = await ledger.openAccount({
-    kind: "user_wallet",
-    ownerType: "user",
-    ownerId: newId("usr"),
-    currency: "SZL",
-    guarded: true,
-    shards,
-  });
-  if (amount > 0n) {
-    const settlement = await ledger.systemAccount("partner_settlement", "SZL", "prt_race");
-    await ledger.transfer({
-      id: newId("txn"),
-      kind: "deposit",
-      legs: [
-        { accountId: settlement.id, amount: -amount },
-        { accountId: account.id, amount },
-      ],
-    });
-  }
-  return account;
-}
+const fundedWallet = (amount: bigint, shards = 1) => fundWallet(ledger, amount, shards);
 
 const settle = <T>(promises: Promise<T>[]) => Promise.allSettled(promises);
 const failures = (results: PromiseSettledResult<unknown>[]) =>

@@ -5,35 +5,13 @@ import { sqlState } from "../../src/db/pg-errors";
 import { LedgerError } from "../../src/ledger/service";
 import { newId } from "../../src/lib/ids";
 import { createTestContext } from "../support/harness";
+import { fundedWallet, openWallet } from "../support/ledger";
 
 const t = await createTestContext();
 const { ledger, database } = t.deps;
 
-async function wallet(shards = 1) {
-  return ledger.openAccount({
-    kind: "user_wallet",
-    ownerType: "user",
-    ownerId: newId("usr"),
-    currency: "SZL",
-    guarded: true,
-    shards,
-  });
-}
-
-/** A wallet funded from a partner settlement account (which may go negative: it is owed by the partner). */
-async function funded(amount: bigint, shards = 1) {
-  const account = await wallet(shards);
-  const settlement = await ledger.systemAccount("partner_settlement", "SZL", "prt_test");
-  await ledger.transfer({
-    id: newId("txn"),
-    kind: "deposit",
-    legs: [
-      { accountId: settlement.id, amount: -amount },
-      { accountId: account.id, amount },
-    ],
-  });
-  return account;
-}
+const wallet = (shards = 1) => openWallet(ledger, shards);
+const funded = (amount: bigint, shards = 1) => fundedWallet(ledger, amount, shards);
 
 const available = async (id: string) => (await ledger.balance(id)).available;
 
