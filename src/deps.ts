@@ -11,6 +11,7 @@ import { createJobs, type Jobs } from "./jobs/service";
 import { createLedger, type Ledger } from "./ledger/service";
 import { createNotifications, type Notifications } from "./notifications/service";
 import { createPaymentsAdmin, type PaymentsAdmin } from "./payments/admin";
+import { createFastLane, type FastLane } from "./payments/fast-lane";
 import { createPaymentRequests, type PaymentRequests } from "./payments/requests";
 import { createPayments, type Payments } from "./payments/service";
 import { createUssd, type UssdEngine } from "./ussd";
@@ -33,6 +34,7 @@ export interface Deps {
   /** The USSD menus (src/ussd), over the same services as REST. */
   ussd: UssdEngine;
   webhooks: Webhooks;
+  paymentsFastLane: FastLane;
   paymentRequests: PaymentRequests;
   /** Admin search, trial balance and reversals (registers the "reversal" approval kind). */
   paymentsAdmin: PaymentsAdmin;
@@ -74,11 +76,13 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       users: deps.identity.users,
       vendors: deps.identity.vendors,
       partners: deps.identity.partners,
-      notify: async (message, tx) => {
-        await deps.notifications.enqueue(message, tx);
-      },
-      webhook: (event, tx) => deps.webhooks.enqueue(event, tx),
     },
+  });
+  deps.paymentsFastLane = createFastLane({
+    database,
+    payments: deps.payments,
+    ports: { users: deps.identity.users, vendors: deps.identity.vendors },
+    pinProof: deps.identity.users.pinProof,
   });
   deps.paymentRequests = createPaymentRequests({
     config,

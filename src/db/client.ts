@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
-import type { SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type postgres from "postgres";
 import * as schema from "./schema";
@@ -61,4 +61,25 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 export async function queryRows<T = Record<string, unknown>>(executor: Pick<Db, "execute">, query: SQL): Promise<T[]> {
   const result = (await executor.execute(query)) as unknown as T[] | { rows: T[] };
   return Array.isArray(result) ? result : result.rows;
+}
+
+/** The jsonb-in, jsonb-out functions hot paths call (drizzle/0008). */
+type JsonFunction = "payments_execute";
+
+/**
+ * One call of a jsonb function in autocommit: on Postgres a named prepared statement through postgres.js
+ * (planned once per connection; drizzle sends every statement unnamed, parsed again each time), on PGlite
+ * through drizzle.
+ */
+export async function callJson<T>(database: Database, fn: JsonFunction, payload: unknown): Promise<T> {
+  const text = `select ${fn}($1::jsonb) as r`;
+  if (database.sql) {
+    const [row] = await database.sql.unsafe(text, [JSON.stringify(payload)], { prepare: true });
+    return row!.r as T;
+  }
+  const [row] = await queryRows<{ r: T | string }>(
+    database.db,
+    sql`select ${sql.raw(fn)}(${JSON.stringify(payload)}::jsonb) as r`,
+  );
+  return (typeof row!.r === "string" ? JSON.parse(row!.r) : row!.r) as T;
 }

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 import { type Database, type Executor, queryRows } from "../db/client";
+import { sqlState } from "../db/pg-errors";
 import { serializable } from "../db/serializable";
 import { sha256Hex } from "../lib/crypto";
 import type { AppContext } from "./context";
@@ -35,11 +36,45 @@ export function canonical(value: unknown): string {
   );
 }
 
+/** Who asks under which key, and a hash of what they asked: the identity of an idempotent request. */
+export interface IdempotentRequest {
+  scope: string;
+  key: string;
+  requestHash: string;
+}
+
+/**
+ * After an attempt failed: if the key already holds a stored answer, that answer (a replay) — or 422
+ * IDEMPOTENCY_KEY_REUSED when it was stored for another body; otherwise the failure itself. Keys are
+ * written last (idempotency_store), never looked up first, so this read happens only on failures: a
+ * replay (KL009, the movement rolled back) or a refusal that a stored answer must override.
+ */
+export async function storedAnswer<T>(
+  database: Database,
+  request: IdempotentRequest,
+  failure: unknown,
+): Promise<Outcome<T> & { replayed: true }> {
+  const inFlight =
+    sqlState(failure) === "KL011" || (failure instanceof AppError && failure.code === "IDEMPOTENCY_IN_PROGRESS");
+  if (inFlight) throw failure;
+  const [stored] = await queryRows<{ request_hash: string; status: number; body: unknown }>(
+    database.db,
+    sql`select request_hash, status, body from idempotency_keys where scope = ${request.scope} and key = ${request.key}`,
+  );
+  if (!stored) throw failure;
+  if (stored.request_hash !== request.requestHash)
+    throw new AppError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request.");
+  const body = typeof stored.body === "string" ? JSON.parse(stored.body) : stored.body;
+  return { replayed: true, status: stored.status as Outcome<T>["status"], body: body as T };
+}
+
 /**
  * The transport-free core of `idempotent`: runs `execute` at most once per scope and key, in one
- * SERIALIZABLE transaction that also stores its outcome. USSD calls it directly (scope = gateway,
- * key = session + step), REST through `idempotent`. Throws IDEMPOTENCY_KEY_REUSED for the same key
- * with another requestHash, IDEMPOTENCY_IN_PROGRESS while the first holder still runs.
+ * SERIALIZABLE transaction that also stores its outcome — written last, by idempotency_store, which
+ * rolls the transaction back (KL009) when the key already has an answer; that answer is then replayed.
+ * USSD calls it directly (scope = gateway, key = session + step), REST through `idempotent`. Throws
+ * IDEMPOTENCY_KEY_REUSED for the same key with another requestHash, IDEMPOTENCY_IN_PROGRESS while the
+ * first holder still runs (idempotency_lock's advisory lock).
  */
 export async function runIdempotent<T>(
   deps: { database: Database; config: { serializableMaxRetries: number }; logger: Logger },
@@ -49,31 +84,38 @@ export async function runIdempotent<T>(
   execute: (tx: Executor) => Promise<Outcome<T>>,
 ): Promise<Outcome<T> & { replayed: boolean }> {
   const { database, config, logger } = deps;
-  return serializable(
-    database.db,
-    async (tx) => {
-      const [row] = await queryRows<{ locked: boolean; existing: { hash: string; status: number; body: T } | null }>(
-        tx,
-        sql`select pg_try_advisory_xact_lock(hashtextextended(${`${scope} ${key}`}, 0)) as locked,
-                   (select json_build_object('hash', request_hash, 'status', status, 'body', body)
-                      from idempotency_keys where scope = ${scope} and key = ${key}) as existing`,
-      );
-      if (!row?.locked)
-        throw new AppError("IDEMPOTENCY_IN_PROGRESS", "A request with this Idempotency-Key is still being processed.");
-      const existing = typeof row.existing === "string" ? JSON.parse(row.existing) : row.existing;
-      if (existing) {
-        if (existing.hash !== requestHash)
-          throw new AppError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request.");
-        return { replayed: true, status: existing.status as Outcome<T>["status"], body: existing.body as T };
-      }
-      const outcome = await execute(tx);
-      await tx
-        .insert(idempotencyKeys)
-        .values({ scope, key, requestHash, status: outcome.status, body: outcome.body as object });
-      return { replayed: false, ...outcome };
-    },
-    { maxRetries: config.serializableMaxRetries, logger, label: "idempotent" },
-  );
+  try {
+    return await serializable(
+      database.db,
+      async (tx) => {
+        await tx.execute(sql`select idempotency_lock(${scope}, ${key})`);
+        const outcome = await execute(tx);
+        await tx.execute(
+          sql`select idempotency_store(${scope}, ${key}, ${requestHash}, ${outcome.status}, ${JSON.stringify(outcome.body)}::jsonb)`,
+        );
+        return { replayed: false, ...outcome };
+      },
+      { maxRetries: config.serializableMaxRetries, logger, label: "idempotent" },
+    );
+  } catch (failure) {
+    return storedAnswer<T>(database, { scope, key, requestHash }, failure);
+  }
+}
+
+/** The request's identity under its Idempotency-Key header (400 without one); needs an authenticated principal. */
+export function idempotentRequest(c: AppContext, input: unknown): IdempotentRequest {
+  const key = c.req.header("idempotency-key");
+  if (!key || key.length > 255)
+    throw new AppError("VALIDATION_FAILED", "The Idempotency-Key header is required (1–255 characters).", [
+      { path: "Idempotency-Key", message: "required, 1–255 characters" },
+    ]);
+  const principal = c.get("principal");
+  if (!principal) throw new AppError("UNAUTHENTICATED", "Authentication is required.");
+  return {
+    scope: `${principal.kind}:${principal.id}`,
+    key,
+    requestHash: sha256Hex(`${c.req.method} ${c.req.path}\n${canonical(input)}`),
+  };
 }
 
 /**
@@ -90,15 +132,7 @@ export async function idempotent<T>(
   input: unknown,
   execute: (tx: Executor) => Promise<Outcome<T>>,
 ): Promise<Response> {
-  const key = c.req.header("idempotency-key");
-  if (!key || key.length > 255)
-    throw new AppError("VALIDATION_FAILED", "The Idempotency-Key header is required (1–255 characters).", [
-      { path: "Idempotency-Key", message: "required, 1–255 characters" },
-    ]);
-  const principal = c.get("principal");
-  if (!principal) throw new AppError("UNAUTHENTICATED", "Authentication is required.");
-  const scope = `${principal.kind}:${principal.id}`;
-  const requestHash = sha256Hex(`${c.req.method} ${c.req.path}\n${canonical(input)}`);
+  const { scope, key, requestHash } = idempotentRequest(c, input);
   const result = await runIdempotent(c.get("deps"), scope, key, requestHash, execute);
   if (result.replayed) c.header("Idempotent-Replayed", "true");
   return c.json(result.body as object, result.status);

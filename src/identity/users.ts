@@ -530,9 +530,18 @@ export function createUsers(deps: IdentityDeps, tools: { peppers: Peppers; otp: 
     };
   }
 
+  /**
+   * What a correct PIN's stored hash is under the current pepper — for the payments fast lane, whose
+   * statement compares it with the stored one (a mismatch sends the request through verifyPin).
+   */
+  function pinProof(userId: string, pin: string): { keyId: string; hash: string } {
+    return peppers.hashPin(userId, pin);
+  }
+
   return {
     get,
     findByPhone,
+    pinProof,
     register,
     requestOtp,
     verifyOtp,

@@ -1,10 +1,19 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { partnerAuth, userAuth, vendorAuth } from "../http/auth";
+import {
+  partnerAuth,
+  requestMeta,
+  requireSession,
+  sessionIdOf,
+  userAuth,
+  userTokenAuth,
+  vendorAuth,
+} from "../http/auth";
 import type { AppContext } from "../http/context";
-import { idempotent } from "../http/idempotency";
+import { idempotent, idempotentRequest, storedAnswer } from "../http/idempotency";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
 import { normalizePhone } from "../lib/phone";
 import { transactionSchema, walletSchema } from "./dto";
+import type { PartyLookup, Plan } from "./service";
 
 /** Amounts: integer cents; zero, negative, fractional or non-numeric is a 400. The configured maximum is checked in the service. */
 export const amountField = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).openapi({ example: 1500 });
@@ -50,15 +59,48 @@ const depositBody = z.object({
   externalReference: z.string().min(1).max(128),
 });
 
-function verifyPin(c: AppContext, pin: string) {
-  return c.get("deps").identity.users.verifyPin({ userId: c.get("principal")!.id, pin });
+/**
+ * A user's payment or transfer: the fast lane's one statement when everything it assumed holds, else the
+ * ordinary path — session and status check, PIN (wrong ones counted), fresh plan and commit in one
+ * idempotent transaction. Either way at most once per Idempotency-Key.
+ */
+async function moveMoney(
+  c: AppContext,
+  input: { pin: string },
+  plan: (lookup?: PartyLookup) => Promise<Plan>,
+): Promise<Response> {
+  const deps = c.get("deps");
+  const request = idempotentRequest(c, input);
+  const userId = c.get("principal")!.id;
+  const fast = await deps.paymentsFastLane.attempt(
+    request,
+    { userId, sessionId: sessionIdOf(c), pin: input.pin },
+    plan,
+  );
+  if (fast) {
+    if (fast.replayed) c.header("Idempotent-Replayed", "true");
+    return c.json(fast.body, fast.status);
+  }
+  await requireSession(c);
+  let planned: Plan;
+  try {
+    // Outside the transaction: PGlite runs one transaction at a time, and these reads need no isolation.
+    await deps.identity.users.verifyPin({ userId, pin: input.pin }, undefined, requestMeta(c));
+    planned = await plan();
+  } catch (failure) {
+    // A refusal now (a PIN changed since, a vendor frozen since) does not undo an answer already given.
+    const stored = await storedAnswer(deps.database, request, failure);
+    c.header("Idempotent-Replayed", "true");
+    return c.json(stored.body as object, stored.status);
+  }
+  return idempotent(c, input, (tx) => deps.payments.commit(planned, tx));
 }
 
 export function paymentRoutes() {
   const router = createRouter();
 
-  router.use("/v1/payments", userAuth);
-  router.use("/v1/transfers", userAuth);
+  router.use("/v1/payments", userTokenAuth);
+  router.use("/v1/transfers", userTokenAuth);
   router.use("/v1/wallet", userAuth);
   router.use("/v1/wallet/*", userAuth);
   router.use("/v1/transactions/*", userAuth);
@@ -81,9 +123,8 @@ export function paymentRoutes() {
     async (c) => {
       const input = c.req.valid("json");
       const { payments } = c.get("deps");
-      await verifyPin(c, input.pin);
-      const plan = await payments.planPayment({ userId: c.get("principal")!.id, ...input });
-      return idempotent(c, input, (tx) => payments.commit(plan, tx)) as never;
+      const userId = c.get("principal")!.id;
+      return moveMoney(c, input, (lookup) => payments.planPayment({ userId, ...input }, lookup)) as never;
     },
   );
 
@@ -102,9 +143,8 @@ export function paymentRoutes() {
     async (c) => {
       const input = c.req.valid("json");
       const { payments } = c.get("deps");
-      await verifyPin(c, input.pin);
-      const plan = await payments.planTransfer({ userId: c.get("principal")!.id, ...input });
-      return idempotent(c, input, (tx) => payments.commit(plan, tx)) as never;
+      const userId = c.get("principal")!.id;
+      return moveMoney(c, input, (lookup) => payments.planTransfer({ userId, ...input }, lookup)) as never;
     },
   );
 

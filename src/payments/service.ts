@@ -1,8 +1,10 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Config, TierLimits } from "../config";
-import { type Database, type Executor, queryRows } from "../db/client";
+import { callJson, type Database, type Executor, queryRows } from "../db/client";
+import { sqlState } from "../db/pg-errors";
+import { retrySerializable } from "../db/serializable";
 import { AppError } from "../http/errors";
-import type { Outcome } from "../http/idempotency";
+import type { IdempotentRequest, Outcome } from "../http/idempotency";
 import { computeFee } from "../ledger/fees";
 import type { AccountKind, Ledger } from "../ledger/service";
 import { newId } from "../lib/ids";
@@ -28,7 +30,7 @@ export interface Party {
   phone?: string | null;
 }
 
-interface UserLike {
+export interface UserLike {
   id: string;
   phone: string;
   name: string | null;
@@ -36,25 +38,42 @@ interface UserLike {
   status: string;
 }
 
-/** What payments needs from identity and notifications (structurally satisfied by those modules). */
+export interface VendorLike {
+  id: string;
+  name: string;
+  code: string;
+  phone: string;
+  status: string;
+}
+
+/** What payments reads from identity (structurally satisfied by it). */
 export interface PaymentsPorts {
   users: {
     get(id: string): Promise<UserLike | undefined>;
     findByPhone(phone: string): Promise<UserLike | undefined>;
   };
   vendors: {
-    get(id: string): Promise<{ id: string; name: string; code: string; phone: string; status: string } | undefined>;
-    findByCode(
-      code: string,
-    ): Promise<{ id: string; name: string; code: string; phone: string; status: string } | undefined>;
+    get(id: string): Promise<VendorLike | undefined>;
+    findByCode(code: string): Promise<VendorLike | undefined>;
   };
   partners: { get(id: string): Promise<{ id: string; name: string; status: string } | undefined> };
-  notify(message: { to: string; body: string; kind: string; dedupeKey: string }, tx: Executor): Promise<void>;
-  /** Queues a partner webhook event in the same transaction (src/webhooks). */
-  webhook?(
-    event: { partnerId: string; type: "deposit.completed"; dedupeKey: string; data: Record<string, unknown> },
-    tx: Executor,
-  ): Promise<void>;
+}
+
+/** Where planning reads the parties: the database by default; the fast lane's caches (src/payments/fast-lane.ts). */
+export interface PartyLookup {
+  userById(id: string): Promise<UserLike | undefined>;
+  userByPhone(phone: string): Promise<UserLike | undefined>;
+  vendorByCode(code: string): Promise<VendorLike | undefined>;
+}
+
+/**
+ * What the fast lane planned from (payments_assume, drizzle/0008, checks each in the commit's statement):
+ * the caller's session, the users' and vendors' fields the plan used, and the payer's PIN proof.
+ */
+export interface Assumptions {
+  session: { id: string; principalType: "user"; principalId: string };
+  users: (Pick<UserLike, "id" | "phone" | "name" | "kycTier"> & { pin?: { keyId: string; hash: string } })[];
+  vendors: Pick<VendorLike, "id" | "name" | "phone">[];
 }
 
 export interface Plan {
@@ -109,6 +128,11 @@ const toNumber = (v: bigint) => Number(v);
 
 export function createPayments({ config, database, ledger, ports, now }: PaymentsDeps) {
   const walletIds = new Map<string, string>();
+  const freshLookup: PartyLookup = {
+    userById: (id) => ports.users.get(id),
+    userByPhone: (phone) => ports.users.findByPhone(phone),
+    vendorByCode: (code) => ports.vendors.findByCode(code),
+  };
 
   /** Wallet account ids never change: cached per process after the first lookup. */
   async function walletOf(kind: Extract<AccountKind, "user_wallet" | "vendor_wallet">, ownerId: string) {
@@ -182,8 +206,8 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
       );
   }
 
-  async function activeUser(userId: string): Promise<UserLike> {
-    const user = await ports.users.get(userId);
+  async function activeUser(userId: string, lookup: PartyLookup): Promise<UserLike> {
+    const user = await lookup.userById(userId);
     if (!user) throw new AppError("UNAUTHENTICATED", "Unknown user.");
     if (user.status !== "active") throw new AppError("ACCOUNT_FROZEN", "This account cannot move money right now.");
     return user;
@@ -202,16 +226,13 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
     return [{ accountId: account.id, amount: fee }];
   }
 
-  async function planPayment(input: {
-    userId: string;
-    vendorCode: string;
-    amount: number;
-    currency: string;
-    reference?: string | null;
-  }): Promise<Plan> {
+  async function planPayment(
+    input: { userId: string; vendorCode: string; amount: number; currency: string; reference?: string | null },
+    lookup: PartyLookup = freshLookup,
+  ): Promise<Plan> {
     assertAmount(input.amount, input.currency);
-    const user = await activeUser(input.userId);
-    const vendor = await ports.vendors.findByCode(input.vendorCode.trim().toUpperCase());
+    const user = await activeUser(input.userId, lookup);
+    const vendor = await lookup.vendorByCode(input.vendorCode.trim().toUpperCase());
     if (!vendor) throw new AppError("NOT_FOUND", "No vendor has that code.");
     if (vendor.status !== "active") throw new AppError("ACCOUNT_FROZEN", "This vendor cannot take payments right now.");
     const amount = BigInt(input.amount);
@@ -261,16 +282,13 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
     };
   }
 
-  async function planTransfer(input: {
-    userId: string;
-    toPhone: string;
-    amount: number;
-    currency: string;
-    note?: string | null;
-  }): Promise<Plan> {
+  async function planTransfer(
+    input: { userId: string; toPhone: string; amount: number; currency: string; note?: string | null },
+    lookup: PartyLookup = freshLookup,
+  ): Promise<Plan> {
     assertAmount(input.amount, input.currency);
-    const user = await activeUser(input.userId);
-    const recipient = await ports.users.findByPhone(input.toPhone);
+    const user = await activeUser(input.userId, lookup);
+    const recipient = await lookup.userByPhone(input.toPhone);
     if (!recipient)
       throw new AppError("NOT_FOUND", "That number has no Keshless wallet yet. Ask them to join, then send again.");
     if (recipient.id === user.id) throw new AppError("VALIDATION_FAILED", "You cannot send money to yourself.");
@@ -366,61 +384,15 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
     };
   }
 
-  /** Writes a plan inside the caller's transaction; returns the response for the plan's viewer. */
-  async function commit(plan: Plan, tx: Executor): Promise<Outcome<TransactionDto>> {
-    const transaction = {
-      id: plan.transactionId,
-      type: plan.type,
-      status: "completed",
-      amount: plan.amount.toString(),
-      fee: plan.fee.toString(),
-      fee_bearer: plan.feeBearer,
-      currency: plan.currency,
-      payer_type: plan.payer.type,
-      payer_id: plan.payer.id,
-      payer_name: plan.payer.name,
-      payer_account: plan.payer.account,
-      payee_type: plan.payee.type,
-      payee_id: plan.payee.id,
-      payee_name: plan.payee.name,
-      payee_account: plan.payee.account,
-      partner_id: plan.partnerId ?? null,
-      reference: plan.reference ?? null,
-      external_reference: plan.externalReference ?? null,
-      metadata: plan.metadata ?? {},
-    };
-    const payload = {
-      limits: plan.limits,
-      maxBalances: plan.maxBalances,
-      transfer: {
-        id: plan.transactionId,
-        kind: plan.type,
-        request: {
-          kind: plan.type,
-          legs: plan.legs.map((l) => ({ account: l.accountId, amount: l.amount.toString() })),
-        },
-        metadata: { type: plan.type },
-        legs: plan.legs.map((l) => ({ account: l.accountId, amount: l.amount.toString() })),
-      },
-      transaction,
-    };
-    if (plan.beforeCommit) await plan.beforeCommit(tx);
-    const [row] = await queryRows<{ r: any }>(
-      tx,
-      sql`select payments_commit(${JSON.stringify(payload)}::jsonb) as r`,
-    ).catch((error) => {
-      if ((error?.cause?.code ?? error?.code) === "23505" && plan.externalReference)
-        throw new AppError("CONFLICT", "This externalReference was already deposited.", {
-          externalReference: plan.externalReference,
-        });
-      throw error;
-    });
-    const result = typeof row!.r === "string" ? JSON.parse(row!.r) : row!.r;
-    for (const message of plan.notifications) await ports.notify(message, tx);
+  /**
+   * What payments_execute (drizzle/0008) writes for a plan: usage limits, ledger journal, max balances and
+   * the transaction row (payments_commit), the outbox messages, partner webhook events, and the response
+   * for the plan's viewer, whose createdAt and balanceAfter the database fills in.
+   */
+  function statementOf(plan: Plan, extra: { idempotency?: IdempotentRequest; assume?: Assumptions } = {}) {
     const viewer = plan.viewer === "payer" ? plan.payer : plan.payee;
-    const entry = [...(result.entries as any[])].reverse().find((e) => e.accountId === viewer.account);
-    const singleShard = viewer.type === "user";
-    const body: TransactionDto = {
+    const legs = plan.legs.map((l) => ({ account: l.accountId, amount: l.amount.toString() }));
+    const body: Omit<TransactionDto, "createdAt" | "balanceAfter"> = {
       id: plan.transactionId,
       type: plan.type,
       status: "completed",
@@ -431,11 +403,78 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
       direction: plan.viewer === "payer" ? "debit" : "credit",
       counterparty: counterpartyOf(plan.viewer === "payer" ? plan.payee : plan.payer),
       reference: plan.reference ?? null,
-      createdAt: new Date(result.journal.createdAt).toISOString(),
-      balanceAfter: singleShard && entry ? Number(entry.balanceAfter) : null,
     };
-    for (const event of plan.webhooks ?? []) await ports.webhook?.({ ...event, data: { transaction: body } }, tx);
-    return { status: 201, body };
+    return {
+      now: now().toISOString(),
+      limits: plan.limits,
+      maxBalances: plan.maxBalances,
+      transfer: {
+        id: plan.transactionId,
+        kind: plan.type,
+        request: { kind: plan.type, legs },
+        metadata: { type: plan.type },
+        legs,
+      },
+      transaction: {
+        id: plan.transactionId,
+        type: plan.type,
+        status: "completed",
+        amount: plan.amount.toString(),
+        fee: plan.fee.toString(),
+        fee_bearer: plan.feeBearer,
+        currency: plan.currency,
+        payer_type: plan.payer.type,
+        payer_id: plan.payer.id,
+        payer_name: plan.payer.name,
+        payer_account: plan.payer.account,
+        payee_type: plan.payee.type,
+        payee_id: plan.payee.id,
+        payee_name: plan.payee.name,
+        payee_account: plan.payee.account,
+        partner_id: plan.partnerId ?? null,
+        reference: plan.reference ?? null,
+        external_reference: plan.externalReference ?? null,
+        metadata: plan.metadata ?? {},
+      },
+      body,
+      // Only a single-shard wallet (a user's) has one balance right after an entry; a sharded one's is a sum.
+      ...(viewer.type === "user" ? { balanceOf: viewer.account } : {}),
+      notifications: plan.notifications.map((m) => ({ id: newId("ntf"), ...m })),
+      webhooks: (plan.webhooks ?? []).map((w) => ({ id: newId("evt"), ...w })),
+      ...extra,
+    };
+  }
+
+  function refusedDeposit(plan: Plan) {
+    return (error: unknown): never => {
+      if (sqlState(error) === "23505" && plan.externalReference)
+        throw new AppError("CONFLICT", "This externalReference was already deposited.", {
+          externalReference: plan.externalReference,
+        });
+      throw error;
+    };
+  }
+
+  /** Writes a plan inside the caller's transaction; returns the response for the plan's viewer. */
+  async function commit(plan: Plan, tx: Executor): Promise<Outcome<TransactionDto>> {
+    if (plan.beforeCommit) await plan.beforeCommit(tx);
+    const [row] = await queryRows<{ r: TransactionDto | string }>(
+      tx,
+      sql`select payments_execute(${JSON.stringify(statementOf(plan))}::jsonb) as r`,
+    ).catch(refusedDeposit(plan));
+    return { status: 201, body: typeof row!.r === "string" ? JSON.parse(row!.r) : row!.r };
+  }
+
+  /**
+   * A plan with no beforeCommit as ONE autocommit statement, idempotency included (the fast lane):
+   * KL010 when an assumption no longer holds, KL009 when the key already has an answer.
+   */
+  async function commitAlone(plan: Plan, idempotency: IdempotentRequest, assume: Assumptions): Promise<TransactionDto> {
+    const payload = statementOf(plan, { idempotency, assume });
+    return retrySerializable(() => callJson<TransactionDto>(database, "payments_execute", payload), {
+      maxRetries: config.serializableMaxRetries,
+      label: "payments_execute",
+    }).catch(refusedDeposit(plan));
   }
 
   function counterpartyOf(party: Party) {
@@ -533,6 +572,7 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
     planTransfer,
     planDeposit,
     commit,
+    commitAlone,
     listForAccount,
     getForAccount,
     getForPartner,

@@ -161,22 +161,13 @@ export function createWebhooks(deps: WebhookDeps) {
    * Queues an event for every active endpoint of the partner, in the caller's transaction: one statement,
    * and nothing at all when the partner has no endpoint. A repeated dedupeKey queues nothing more.
    */
+  /** Queues an event for the partner's live endpoints, in the caller's transaction (webhooks_enqueue, drizzle/0008). */
   async function enqueue(event: WebhookEventInput, tx: Executor): Promise<void> {
     const id = newId("evt");
-    const now = deps.now();
-    const body = JSON.stringify({ id, type: event.type, createdAt: now.toISOString(), data: event.data });
-    await tx.execute(sql`
-      with ev as (
-        insert into webhook_events (id, partner_id, type, dedupe_key, body, created_at)
-        select ${id}, ${event.partnerId}, ${event.type}, ${event.dedupeKey}, ${body}, ${now.toISOString()}::timestamptz
-         where exists (select 1 from webhook_endpoints
-                        where partner_id = ${event.partnerId} and active and deleted_at is null)
-        on conflict (dedupe_key) do nothing
-        returning id, partner_id, type, created_at)
-      insert into webhook_deliveries (id, event_id, endpoint_id, partner_id, event_type, next_attempt_at, created_at)
-      select 'whd_' || substr(md5(ev.id || ':' || e.id), 1, 20), ev.id, e.id, ev.partner_id, ev.type,
-             ev.created_at, ev.created_at
-        from ev join webhook_endpoints e on e.partner_id = ev.partner_id and e.active and e.deleted_at is null`);
+    const createdAt = deps.now().toISOString();
+    const body = JSON.stringify({ id, type: event.type, createdAt, data: event.data });
+    const row = { id, partnerId: event.partnerId, type: event.type, dedupeKey: event.dedupeKey, body, createdAt };
+    await tx.execute(sql`select webhooks_enqueue(${JSON.stringify(row)}::jsonb)`);
   }
 
   // ------------------------------------------------------------------ delivery
