@@ -1,7 +1,7 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Config } from "../config";
 import { claimDue } from "../db/claim";
-import type { Database, Executor } from "../db/client";
+import { type Database, type Executor, queryRows } from "../db/client";
 import { retrySerializable } from "../db/serializable";
 import { AppError } from "../http/errors";
 import type { Logger } from "../http/logger";
@@ -36,12 +36,15 @@ export interface OutboxMessage {
   createdAt: string;
 }
 
+/** One round: rows claimed, then what was recorded for them (sent, retrying, failed) or not (lapsed). */
 export interface DrainResult {
   claimed: number;
   sent: number;
   retrying: number;
   failed: number;
   expired: number;
+  /** Outcomes not recorded because this worker's lease had passed (another worker owns the row now). */
+  lapsed: number;
 }
 
 interface NotificationDeps {
@@ -57,6 +60,20 @@ interface NotificationDeps {
 /** How long a claimed row stays invisible to other workers: longer than both providers' timeouts. */
 const LEASE_MS = 60_000;
 const MAX_BACKOFF_MS = 15 * 60_000;
+/** Rows per round: each payment queues two messages, so under load rounds are full and run back to back. */
+const BATCH = 200;
+
+interface Claimed {
+  id: string;
+  to_phone: string;
+  body: string;
+  kind: string;
+  attempts: number;
+}
+
+type Outcome =
+  | { row: Claimed; status: "sent"; channel: string; provider: string; messageId: string | null; sentAt: Date }
+  | { row: Claimed; status: "retrying" | "failed"; errors: string[]; nextAttemptAt: Date };
 
 /** The channels in the order we try them: WhatsApp (Eneza), then SMS (YeboLink). */
 export function buildSenders(config: NotificationDeps["config"]): MessageSender[] {
@@ -80,21 +97,15 @@ export function buildSenders(config: NotificationDeps["config"]): MessageSender[
 }
 
 /**
- * Outbox + delivery worker. `enqueue` writes in the caller's transaction; `drain` claims due rows with
- * FOR UPDATE SKIP LOCKED (so any number of instances drain in parallel without sending twice), sends
- * outside any transaction, then records the outcome. In `outbox` mode (development) nothing leaves the
- * process: rows are marked delivered on channel "outbox" and GET /dev/outbox shows them.
+ * Outbox + delivery worker. `enqueue` writes in the caller's transaction; `drain` is one round: it claims
+ * up to 200 due rows with FOR UPDATE SKIP LOCKED (so any number of instances drain in parallel without
+ * sending twice), sends them all at once outside any transaction, then records every outcome of the round
+ * in one statement. In `outbox` mode (development) nothing leaves the process: rows are marked delivered
+ * on channel "outbox" and GET /dev/outbox shows them.
  */
 export function createNotifications(deps: NotificationDeps, senders: MessageSender[] = buildSenders(deps.config)) {
   const { db } = deps.database;
   const log = deps.logger.child({ component: "notifications" });
-  /** One-statement writes to rows this worker holds the lease on: retried on the rare SERIALIZABLE conflict. */
-  const write = (statement: ReturnType<typeof sql>) =>
-    retrySerializable(() => db.execute(statement), {
-      maxRetries: deps.config.serializableMaxRetries,
-      logger: log,
-      label: "outbox",
-    });
 
   async function enqueue(input: EnqueueInput, tx?: Executor): Promise<{ id: string; queued: boolean }> {
     const to = normalizePhone(input.to);
@@ -124,73 +135,35 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
     return { id: existing?.id ?? id, queued: false };
   }
 
-  /** Expires what is no longer worth sending, then leases up to `limit` due rows to this worker. */
+  /** Leases up to `limit` due rows to this worker; due rows past their life are expired by the same statement. */
   async function claim(limit: number, now: Date) {
-    const { rows, before } = await claimDue<{
-      id: string;
-      to_phone: string;
-      body: string;
-      kind: string;
-      attempts: number;
-    }>(db, {
+    const { rows, expired } = await claimDue<Claimed>(db, {
       table: "notification_outbox",
       limit,
       now,
       leaseMs: LEASE_MS,
       columns: ["to_phone", "body", "kind"],
-      before: sql`update notification_outbox set status = 'expired'
-                     where status = 'pending' and expires_at <= ${now.toISOString()}::timestamptz
-                 returning id`,
+      expire: sql`o.expires_at <= ${now.toISOString()}::timestamptz`,
     });
-    return { rows, expired: before };
+    return { rows, expired: expired.length };
   }
 
-  async function markSent(
-    row: { id: string },
-    outcome: { channel: string; provider: string; messageId: string | null },
-    now: Date,
-  ) {
-    const blank = deps.config.env === "production";
-    await write(
-      sql`update notification_outbox
-             set status = 'sent', channel = ${outcome.channel}, provider = ${outcome.provider},
-                 provider_message_id = ${outcome.messageId}, sent_at = ${now.toISOString()}::timestamptz,
-                 last_error = null,
-                 body = case when sensitive and ${blank} then '[delivered]' else body end
-           where id = ${row.id}`,
-    );
-  }
-
-  async function deliver(
-    row: { id: string; to_phone: string; body: string; kind: string; attempts: number },
-    now: Date,
-  ): Promise<"sent" | "retrying" | "failed"> {
-    if (deps.config.notifications === "outbox") {
-      await markSent(row, { channel: "outbox", provider: "outbox", messageId: null }, now);
-      log.info(
-        { notificationId: row.id, to: maskPhone(row.to_phone), kind: row.kind, channel: "outbox" },
-        "notification recorded in the dev outbox",
-      );
-      return "sent";
-    }
+  /** One attempt at one row: each channel in turn until one takes it. Touches no database. */
+  async function attempt(row: Claimed, now: Date): Promise<Outcome> {
+    if (deps.config.notifications === "outbox")
+      return { row, status: "sent", channel: "outbox", provider: "outbox", messageId: null, sentAt: now };
     const errors: string[] = [];
     for (const sender of senders) {
       try {
         const { messageId } = await sender.send({ to: row.to_phone, text: row.body });
-        await markSent(row, { channel: sender.channel, provider: sender.provider, messageId }, deps.now());
-        log.info(
-          {
-            notificationId: row.id,
-            to: maskPhone(row.to_phone),
-            kind: row.kind,
-            provider: sender.provider,
-            channel: sender.channel,
-            providerMessageId: messageId,
-            attempt: row.attempts,
-          },
-          "notification sent",
-        );
-        return "sent";
+        return {
+          row,
+          status: "sent",
+          channel: sender.channel,
+          provider: sender.provider,
+          messageId,
+          sentAt: deps.now(),
+        };
       } catch (error) {
         const reason = error instanceof SendError ? error.message : "unexpected error";
         errors.push(`${sender.provider}: ${reason}`);
@@ -201,36 +174,135 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
       }
     }
     if (!senders.length) errors.push("no provider configured");
-    const final = row.attempts >= deps.config.outbox.maxAttempts;
     const jittered = backoffMs(row.attempts, deps.config.outbox.backoffMs, MAX_BACKOFF_MS);
-    await write(
-      sql`update notification_outbox
-             set status = ${final ? "failed" : "pending"}, last_error = ${errors.join("; ").slice(0, 500)},
-                 next_attempt_at = ${now.toISOString()}::timestamptz + ${jittered} * interval '1 millisecond'
-           where id = ${row.id}`,
-    );
-    if (final)
-      log.error(
-        { notificationId: row.id, kind: row.kind, attempts: row.attempts, errors },
-        "notification undeliverable",
-      );
-    return final ? "failed" : "retrying";
+    return {
+      row,
+      status: row.attempts >= deps.config.outbox.maxAttempts ? "failed" : "retrying",
+      errors,
+      nextAttemptAt: new Date(now.getTime() + jittered),
+    };
   }
 
-  /** Delivers what is due, `limit` at a time. Safe to run on every instance at once. */
+  /**
+   * Records a round's outcomes in one statement and returns the ids it recorded. READ COMMITTED: the lease
+   * is the lock, and SERIALIZABLE would only add predicate locks that conflict with the payments queueing
+   * into this table. A row counts only while this worker still holds its lease (`attempts` as claimed, still
+   * pending): after the lease passed another worker may have claimed it, and its outcome stands.
+   */
+  async function record(outcomes: Outcome[]): Promise<Set<string>> {
+    if (!outcomes.length) return new Set();
+    const rows = outcomes.map((o) =>
+      o.status === "sent"
+        ? {
+            id: o.row.id,
+            attempts: o.row.attempts,
+            status: "sent",
+            channel: o.channel,
+            provider: o.provider,
+            message_id: o.messageId,
+            sent_at: o.sentAt.toISOString(),
+            last_error: null,
+            next_attempt_at: null,
+          }
+        : {
+            id: o.row.id,
+            attempts: o.row.attempts,
+            status: o.status === "failed" ? "failed" : "pending",
+            last_error: o.errors.join("; ").slice(0, 500),
+            next_attempt_at: o.nextAttemptAt.toISOString(),
+          },
+    );
+    const body =
+      deps.config.env === "production"
+        ? sql`case when r.status = 'sent' and o.sensitive then '[delivered]' else o.body end`
+        : sql`o.body`;
+    const recorded = await retrySerializable(
+      () =>
+        db.transaction(
+          (tx) =>
+            queryRows<{ id: string }>(
+              tx,
+              sql`update notification_outbox o
+                     set status = r.status, channel = r.channel, provider = r.provider,
+                         provider_message_id = r.message_id, sent_at = r.sent_at, last_error = r.last_error,
+                         next_attempt_at = coalesce(r.next_attempt_at, o.next_attempt_at),
+                         body = ${body}
+                    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+                         as r(id text, attempts int, status text, channel text, provider text, message_id text,
+                              sent_at timestamptz, last_error text, next_attempt_at timestamptz)
+                   where o.id = r.id and o.attempts = r.attempts and o.status = 'pending'
+               returning o.id`,
+            ),
+          { isolationLevel: "read committed" },
+        ),
+      // Disjoint leases leave nothing to deadlock on but a lapsed row; retried all the same.
+      { maxRetries: deps.config.serializableMaxRetries, logger: log, label: "outbox" },
+    );
+    return new Set(recorded.map((r) => r.id));
+  }
+
+  function logOutcome(outcome: Outcome) {
+    const { row } = outcome;
+    if (outcome.status === "sent" && outcome.provider === "outbox")
+      log.info(
+        { notificationId: row.id, to: maskPhone(row.to_phone), kind: row.kind, channel: "outbox" },
+        "notification recorded in the dev outbox",
+      );
+    else if (outcome.status === "sent")
+      log.info(
+        {
+          notificationId: row.id,
+          to: maskPhone(row.to_phone),
+          kind: row.kind,
+          provider: outcome.provider,
+          channel: outcome.channel,
+          providerMessageId: outcome.messageId,
+          attempt: row.attempts,
+        },
+        "notification sent",
+      );
+    else if (outcome.status === "failed")
+      log.error(
+        { notificationId: row.id, kind: row.kind, attempts: row.attempts, errors: outcome.errors },
+        "notification undeliverable",
+      );
+  }
+
+  /** One round: delivers what is due, `limit` at a time (200 by default). Safe to run on every instance at once. */
   async function drain(options: { limit?: number } = {}): Promise<DrainResult> {
     const now = deps.now();
-    const { rows, expired } = await claim(options.limit ?? 50, now);
-    const result: DrainResult = { claimed: rows.length, sent: 0, retrying: 0, failed: 0, expired };
-    const outcomes = await Promise.all(rows.map((row) => deliver(row, now)));
-    for (const outcome of outcomes) result[outcome]++;
+    const { rows, expired } = await claim(options.limit ?? BATCH, now);
+    const outcomes = await Promise.all(rows.map((row) => attempt(row, now)));
+    const recorded = await record(outcomes);
+    const result: DrainResult = { claimed: rows.length, sent: 0, retrying: 0, failed: 0, expired, lapsed: 0 };
+    for (const outcome of outcomes) {
+      if (recorded.has(outcome.row.id)) {
+        result[outcome.status]++;
+        logOutcome(outcome);
+        continue;
+      }
+      result.lapsed++;
+      log.warn(
+        {
+          notificationId: outcome.row.id,
+          kind: outcome.row.kind,
+          attempt: outcome.row.attempts,
+          outcome: outcome.status,
+        },
+        "notification outcome not recorded: the lease had passed to another worker",
+      );
+    }
     return result;
   }
 
   // ------------------------------------------------------------------ the worker
   const poller = createPoller({
     intervalMs: deps.config.outbox.intervalMs,
-    pass: async () => ({ more: (await drain()).claimed >= 50 }),
+    // A full round means more is due: go again at once instead of waiting the interval.
+    pass: async () => {
+      const { claimed, expired } = await drain();
+      return { more: claimed + expired >= BATCH };
+    },
     onError: (error) => log.error({ err: error }, "outbox drain failed"),
   });
   const start = () => poller.start();

@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import { loadConfig } from "../../src/config";
 import { queryRows } from "../../src/db/client";
 import { buildDeps } from "../../src/deps";
+import { type MessageSender, SendError } from "../../src/integrations/eneza";
 import { createNotifications } from "../../src/notifications/service";
 import { latestCode, randomPhone } from "../support/factories";
 import { startFakeEneza, startFakeYeboLink } from "../support/fake-messaging";
@@ -233,6 +234,193 @@ describe("simulators and the dev outbox", () => {
     await outbox.drain();
     expect(eneza.requests).toHaveLength(0);
     expect(await row(id)).toMatchObject({ status: "sent", channel: "outbox", provider: "outbox" });
+  });
+});
+
+describe("rounds", () => {
+  /** Sends whatever is due now, so a test's counts are its own rows only. */
+  async function settle() {
+    for (;;) {
+      const { claimed, expired } = await t.deps.notifications.drain();
+      if (!claimed && !expired) break;
+    }
+    eneza.requests.length = 0;
+  }
+
+  async function queueMany(n: number) {
+    const queued = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        t.deps.notifications.enqueue({ to: randomPhone(), body: `note ${i}`, kind: "test" }),
+      ),
+    );
+    return queued.map((q) => q.id);
+  }
+
+  async function statuses(ids: string[]) {
+    const rows = await queryRows<{ status: string; n: number }>(
+      t.deps.database.db,
+      sql`select status, count(*)::int as n from notification_outbox
+           where id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)) group by status`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  /** A channel whose sends wait until the test lets them finish. */
+  function gatedSender(provider: string) {
+    let started!: () => void;
+    let finish!: (outcome: { messageId: string } | Error) => void;
+    const sendStarted = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const finished = new Promise<{ messageId: string } | Error>((resolve) => {
+      finish = resolve;
+    });
+    const sender: MessageSender = {
+      provider,
+      channel: "whatsapp",
+      async send() {
+        started();
+        const outcome = await finished;
+        if (outcome instanceof Error) throw outcome;
+        return outcome;
+      },
+    };
+    return { sender, sendStarted, finish: (outcome: { messageId: string } | Error) => finish(outcome) };
+  }
+
+  test("a round claims at most 200; what is left goes in the next round", async () => {
+    await settle();
+    const ids = await queueMany(230);
+    expect(await t.deps.notifications.drain()).toMatchObject({ claimed: 200, sent: 200, lapsed: 0 });
+    expect(await statuses(ids)).toEqual({ sent: 200, pending: 30 });
+    expect(await t.deps.notifications.drain()).toMatchObject({ claimed: 30, sent: 30 });
+    expect(await statuses(ids)).toEqual({ sent: 230 });
+    const sentTo = eneza.requests.map((r) => r.body.to);
+    expect(sentTo).toHaveLength(230);
+    expect(new Set(sentTo).size).toBe(230);
+  });
+
+  test("the worker goes again at once after a full round instead of waiting its interval", async () => {
+    await settle();
+    const ids = await queueMany(450);
+    // An interval longer than the test may run: only rounds that follow a full one can send it all.
+    const worker = createNotifications({
+      ...t.deps,
+      config: { ...t.config, outbox: { ...t.config.outbox, intervalMs: 600_000 } },
+    });
+    worker.start();
+    try {
+      for (let i = 0; i < 1000 && (await statuses(ids)).sent !== 450; i++) await Bun.sleep(20);
+    } finally {
+      await worker.stop();
+    }
+    expect(await statuses(ids)).toEqual({ sent: 450 });
+    expect(eneza.requests).toHaveLength(450);
+  });
+
+  test("a late outcome never overwrites a row whose lease passed to another worker", async () => {
+    await settle();
+    const { id: retried } = await t.deps.notifications.enqueue({ to: randomPhone(), body: "late", kind: "test" });
+    const base = Date.now();
+    const { id: stale } = await t.deps.notifications.enqueue({
+      to: randomPhone(),
+      body: "short-lived",
+      kind: "test",
+      expiresAt: new Date(base + 30_000),
+    });
+    const firstGate = gatedSender("first");
+    const first = createNotifications({ ...t.deps, now: () => new Date(base + 1_000) }, [firstGate.sender]);
+    const firstRound = first.drain();
+    await firstGate.sendStarted;
+
+    // The first worker hangs past its 60 s lease; a second one takes the message over and expires the other.
+    const secondGate = gatedSender("second");
+    const second = createNotifications({ ...t.deps, now: () => new Date(base + 62_000) }, [secondGate.sender]);
+    const secondRound = second.drain();
+    await secondGate.sendStarted;
+    expect(await row(retried)).toMatchObject({ status: "pending", attempts: 2 });
+    expect(await row(stale)).toMatchObject({ status: "expired", attempts: 1 });
+    const leased = (await row(retried)).next_attempt_at;
+
+    // The first worker's sends come back delivered: too late to count, for either row.
+    firstGate.finish({ messageId: "first-1" });
+    expect(await firstRound).toMatchObject({ claimed: 2, sent: 0, retrying: 0, failed: 0, lapsed: 2 });
+    expect(await row(retried)).toMatchObject({
+      status: "pending",
+      attempts: 2,
+      provider: null,
+      provider_message_id: null,
+      sent_at: null,
+    });
+    expect((await row(retried)).next_attempt_at).toEqual(leased);
+    expect(await row(stale)).toMatchObject({ status: "expired", attempts: 1, provider: null });
+
+    // The second worker's outcome is the one recorded.
+    secondGate.finish(new SendError("second", "HTTP 503"));
+    expect(await secondRound).toMatchObject({ claimed: 1, retrying: 1, expired: 1, lapsed: 0 });
+    const r = await row(retried);
+    expect(r).toMatchObject({ status: "pending", attempts: 2, provider: null, last_error: "second: HTTP 503" });
+    expect(new Date(r.next_attempt_at).getTime()).toBeLessThan(new Date(leased).getTime());
+  });
+
+  test("one round records sent, retrying and failed rows together; sensitive bodies blanked once sent in production", async () => {
+    await settle();
+    let n = 0;
+    const picky: MessageSender = {
+      provider: "picky",
+      channel: "sms",
+      async send({ text }) {
+        if (text.startsWith("refused")) throw new SendError("picky", "refused");
+        return { messageId: `picky-${++n}` };
+      },
+    };
+    const production = createNotifications({ ...t.deps, config: { ...t.config, env: "production" } }, [picky]);
+    const enqueue = (body: string, sensitive: boolean) =>
+      production.enqueue({ to: randomPhone(), body, kind: "test", sensitive }).then((q) => q.id);
+    const sentSensitive = await enqueue("secret 0001", true);
+    const sentPlain = await enqueue("plain 0002", false);
+    const retrying = await enqueue("refused 0003", true);
+    const failed = await enqueue("refused 0004", false);
+    // One attempt left before KESHLESS_OUTBOX_MAX_ATTEMPTS (3).
+    await t.deps.database.db.execute(sql`update notification_outbox set attempts = 2 where id = ${failed}`);
+
+    const started = Date.now();
+    expect(await production.drain()).toEqual({
+      claimed: 4,
+      sent: 2,
+      retrying: 1,
+      failed: 1,
+      expired: 0,
+      lapsed: 0,
+    });
+    expect(await row(sentSensitive)).toMatchObject({
+      status: "sent",
+      channel: "sms",
+      provider: "picky",
+      provider_message_id: expect.stringMatching(/^picky-\d$/),
+      body: "[delivered]",
+      last_error: null,
+      attempts: 1,
+    });
+    expect((await row(sentSensitive)).sent_at).not.toBeNull();
+    expect(await row(sentPlain)).toMatchObject({ status: "sent", body: "plain 0002", provider: "picky" });
+    const r = await row(retrying);
+    expect(r).toMatchObject({
+      status: "pending",
+      attempts: 1,
+      body: "refused 0003",
+      channel: null,
+      sent_at: null,
+      last_error: "picky: refused",
+    });
+    expect(new Date(r.next_attempt_at).getTime()).toBeGreaterThan(started);
+    expect(await row(failed)).toMatchObject({
+      status: "failed",
+      attempts: 3,
+      body: "refused 0004",
+      channel: null,
+      last_error: "picky: refused",
+    });
   });
 });
 
