@@ -63,8 +63,25 @@ export function createTokens(deps: IdentityDeps) {
       .sign(current.key);
   }
 
+  // Tokens already verified, until they expire: an app sends the same access token with every request for its
+  // 15-minute life, and the signature check is the costliest part of authenticating one (bench/RESULTS.md).
+  // Only a token that verified is kept, keyed by its full text, so a forged one is never matched.
+  const verified = new Map<string, { claims: AccessClaims; expiresAt: number }>();
+  const MAX_VERIFIED = 20_000;
+
   /** The claims of a valid access token of this kind, or 401. Never says more than "invalid" or "expired". */
   async function verifyAccess(kind: TokenKind, token: string): Promise<AccessClaims> {
+    const cacheKey = `${kind} ${token}`;
+    const hit = verified.get(cacheKey);
+    if (hit && hit.expiresAt > deps.now().getTime()) return hit.claims;
+    if (hit) verified.delete(cacheKey);
+    const claims = await verifySignedAccess(kind, token);
+    if (verified.size >= MAX_VERIFIED) verified.clear();
+    verified.set(cacheKey, claims);
+    return claims.claims;
+  }
+
+  async function verifySignedAccess(kind: TokenKind, token: string) {
     try {
       const { payload } = await jwtVerify(
         token,
@@ -82,7 +99,7 @@ export function createTokens(deps: IdentityDeps) {
         },
       );
       if (typeof payload.sub !== "string" || typeof payload.sid !== "string") throw new Error("claims");
-      return { sub: payload.sub, sid: payload.sid };
+      return { claims: { sub: payload.sub, sid: payload.sid }, expiresAt: (payload.exp ?? 0) * 1000 };
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired)
         throw new AppError("UNAUTHENTICATED", "The access token has expired; refresh it.", { reason: "expired" });

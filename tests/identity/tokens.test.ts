@@ -105,6 +105,26 @@ describe("access tokens", () => {
     }
   });
 
+  test("a token verified before (and so remembered) is still refused once expired, and its tampered twin never passes", async () => {
+    expect((await t.request("GET", "/v1/me", { token: user.accessToken })).status).toBe(200);
+    const [head, payload, signature] = user.accessToken.split(".");
+    const flipped = `${head}.${payload}.${signature!.slice(0, -2)}${signature!.endsWith("AA") ? "BA" : "AA"}`;
+    expect401(await t.request("GET", "/v1/me", { token: flipped }));
+    const widened = `${head}.${b64({ ...JSON.parse(Buffer.from(payload!, "base64url").toString()), sub: "usr_other" })}.${signature}`;
+    expect401(await t.request("GET", "/v1/me", { token: widened }));
+    t.deps.now = () => new Date(Date.now() + 16 * 60_000);
+    try {
+      for (const path of ["/v1/me", "/v1/wallet"]) {
+        const res = await t.request("GET", path, { token: user.accessToken });
+        expect401(res);
+        expect(res.json.error.details).toEqual({ reason: "expired" });
+      }
+    } finally {
+      t.deps.now = () => new Date();
+    }
+    expect((await t.request("GET", "/v1/me", { token: user.accessToken })).status).toBe(200);
+  });
+
   test("a token whose session belongs to someone else is refused", async () => {
     const other = await signInUser(t);
     const token = await t.deps.identity.tokens.signAccess("user", { sub: other.id, sid: claims.sid });
