@@ -272,8 +272,36 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
   async function drain(options: { limit?: number } = {}): Promise<DrainResult> {
     const now = deps.now();
     const { rows, expired } = await claim(options.limit ?? BATCH, now);
-    const outcomes = await Promise.all(rows.map((row) => attempt(row, now)));
-    const recorded = await record(outcomes);
+    // Outcomes are recorded as the sends finish, a group per statement (whatever finished while the previous
+    // group was being written), not once for the whole round: a message the provider accepted but whose
+    // "sent" is not yet committed goes out again after a crash, so that window stays one statement long
+    // instead of lasting until the round's slowest provider call returns.
+    const outcomes: Outcome[] = [];
+    const recorded = new Set<string>();
+    let waiting: Outcome[] = [];
+    let writing = false;
+    const writers: Promise<void>[] = [];
+    const writeWaiting = async () => {
+      writing = true;
+      try {
+        while (waiting.length) {
+          const group = waiting;
+          waiting = [];
+          for (const id of await record(group)) recorded.add(id);
+        }
+      } finally {
+        writing = false;
+      }
+    };
+    await Promise.all(
+      rows.map(async (row) => {
+        const outcome = await attempt(row, now);
+        outcomes.push(outcome);
+        waiting.push(outcome);
+        if (!writing) writers.push(writeWaiting());
+      }),
+    );
+    await Promise.all(writers);
     const result: DrainResult = { claimed: rows.length, sent: 0, retrying: 0, failed: 0, expired, lapsed: 0 };
     for (const outcome of outcomes) {
       if (recorded.has(outcome.row.id)) {

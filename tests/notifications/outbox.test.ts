@@ -288,6 +288,27 @@ describe("rounds", () => {
     return { sender, sendStarted, finish: (outcome: { messageId: string } | Error) => finish(outcome) };
   }
 
+  test("a delivered message is recorded while a slower one in the same round is still being sent", async () => {
+    await settle();
+    const { id: quick } = await t.deps.notifications.enqueue({ to: randomPhone(), body: "quick", kind: "test" });
+    const { id: slow } = await t.deps.notifications.enqueue({ to: randomPhone(), body: "slow", kind: "test" });
+    const gate = gatedSender("slow-provider");
+    const mixed: MessageSender = {
+      provider: "mixed",
+      channel: "whatsapp",
+      send: (message) => (message.text === "slow" ? gate.sender.send(message) : Promise.resolve({ messageId: "q-1" })),
+    };
+    const round = createNotifications(t.deps, [mixed]).drain();
+    await gate.sendStarted;
+    // Until "sent" commits, a crash would send it again: that must not wait for the slow provider.
+    for (let i = 0; i < 500 && (await row(quick)).status !== "sent"; i++) await Bun.sleep(5);
+    expect(await row(quick)).toMatchObject({ status: "sent", provider_message_id: "q-1" });
+    expect(await row(slow)).toMatchObject({ status: "pending", attempts: 1 });
+    gate.finish({ messageId: "s-1" });
+    expect(await round).toMatchObject({ claimed: 2, sent: 2, lapsed: 0 });
+    expect(await row(slow)).toMatchObject({ status: "sent", provider_message_id: "s-1" });
+  });
+
   test("a round claims at most 200; what is left goes in the next round", async () => {
     await settle();
     const ids = await queueMany(230);
