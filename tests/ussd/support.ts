@@ -5,7 +5,6 @@ import type { TestContext } from "../support/harness";
 
 /** Every screen any session test sees, checked against the limits as it arrives. */
 export const seen: SimScreen[] = [];
-export const hopMs: number[] = [];
 
 /**
  * The test clock: deps.now() runs `offset` ms ahead of real time. A subscriber takes a couple of
@@ -24,12 +23,7 @@ export function dialer(t: TestContext, format: GatewayFormat, phone: string, sec
     format,
     phone,
     secret,
-    fetch: async (path, init) => {
-      const started = performance.now();
-      const res = await t.app.request(path, init);
-      hopMs.push(performance.now() - started);
-      return res;
-    },
+    fetch: async (path, init) => t.app.request(path, init),
   });
   const check = (screen: SimScreen) => {
     seen.push(screen);
