@@ -472,6 +472,9 @@ export function createPaymentsAdmin(deps: Deps) {
     const label = original.type;
     const name = (party: Contact | undefined, fallback: string | null) =>
       party?.name ?? fallback ?? (party ? maskPhone(party.phone) : "Keshless");
+    // The money came back, so the outflow no longer counts against the payer's limits.
+    if (original.payerType === "user" && moved(original.payerAccount) > 0n)
+      await deps.payments.refundOutflowAt(original.payerId, original.createdAt, moved(original.payerAccount), tx);
     const { payer, payee } = ctx.prepared;
     if (payer)
       await deps.notifications.enqueue(

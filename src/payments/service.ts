@@ -206,6 +206,19 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
       );
   }
 
+  /**
+   * Gives back the usage an outflow of `amount` at `at` took from a user's limits (its day's and month's
+   * counters), when the money came back: a reversed payment or transfer.
+   */
+  async function refundOutflowAt(ownerId: string, at: Date, amount: bigint, tx: Executor): Promise<void> {
+    const { day, month } = periods(at);
+    await refundOutflow(
+      ownerId,
+      [day, month].map((period) => ({ period, amount: amount.toString() })),
+      tx,
+    );
+  }
+
   async function activeUser(userId: string, lookup: PartyLookup): Promise<UserLike> {
     const user = await lookup.userById(userId);
     if (!user) throw new AppError("UNAUTHENTICATED", "Unknown user.");
@@ -580,6 +593,7 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
     walletOf,
     chargeOutflow,
     refundOutflow,
+    refundOutflowAt,
   };
 }
 

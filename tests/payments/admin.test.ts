@@ -257,6 +257,29 @@ describe("reversal (maker-checker)", () => {
     expect((await askReversal(p.id)).status).toBe(202);
   });
 
+  test("money that came back no longer counts against the payer's daily limit", async () => {
+    const sender = await fundedUser(250_000);
+    const [first, second] = [await fundedUser(0), await fundedUser(0)];
+    const send = (to: string, amount: number) =>
+      t.request("POST", "/v1/transfers", {
+        token: sender.accessToken,
+        headers: { "idempotency-key": key() },
+        body: { toPhone: to, amount, currency: "SZL", pin: PIN },
+      });
+    const reversed = await send(first.phone, 100_000);
+    expect(reversed.status).toBe(201);
+    expect((await send(second.phone, 99_000)).status).toBe(201);
+    const over = await send(second.phone, 2_000);
+    expect(over.status).toBe(422);
+    expect(over.json.error.details).toMatchObject({ limit: "daily" });
+
+    const asked = await askReversal(reversed.json.id);
+    expect((await decide(asked.json.id, "approve", checker.accessToken)).status).toBe(200);
+    expect((await send(second.phone, 2_000)).status).toBe(201);
+    expect((await send(second.phone, 99_001)).json.error?.details).toMatchObject({ limit: "daily" });
+    await expectVerified();
+  });
+
   test("if the receiver already spent the money, approval is 422 and nothing changes", async () => {
     const sender = await fundedUser(5_000);
     const receiverUser = await fundedUser(0);
