@@ -5,8 +5,8 @@
  *
  *   bun run bench payments [--duration=12] [--warmup=1] [--prime=3] [--concurrency=16] [--users=2000]
  *                          [--vendors=500] [--pool=16] [--shapes=uniform,hot-vendor] [--latency-fraction=0.5]
- *                          [--no-latency] [--pgbench-scale=16] [--no-pgbench] [--no-statements] [--no-write]
- *                          [--keep] [--results=bench/RESULTS.md] [--sql=what-if.sql] [--entry=src/index.ts]
+ *                          [--no-latency] [--pgbench-scale=16] [--no-pgbench] [--no-ceiling] [--no-statements]
+ *                          [--no-write] [--keep] [--results=bench/RESULTS.md] [--sql=what-if.sql] [--entry=src/index.ts]
  *                          [--what-if=prepare,worker,onecall] [--bun-args=--smol] [--server-env=KEY=VALUE,…]
  *                          [--pg-log=/var/log/postgresql/postgresql-15-main.log] [--cpu-prof=dir] [--admin-url=postgres://…]
  *
@@ -19,8 +19,12 @@
  * machine's cores; the CPU each used, and any other process's, is reported beside the numbers.
  *
  * Evidence for where time goes: serialization failures per phase from the Postgres server log (--pg-log, lines
- * of this run's database only), and — unless --no-statements — a throwaway phase after the measured ones with
- * `log_min_duration_statement = 0` on the bench database that counts the statements a payment makes and their server time.
+ * of this run's database only); unless --no-ceiling, the in-database ceiling after the measured phases (server
+ * stopped): pgbench runs a payment's database work itself — payments_execute, ledger_transfer alone, and the
+ * payload builder alone — on the bench database's real users, vendors and wallets (bench/sql/payments-ceiling.sql),
+ * so the gap between HTTP payments/s and what Postgres alone can do is measured, not guessed; and — unless
+ * --no-statements — a throwaway phase after those with `log_min_duration_statement = 0` on the bench database that
+ * counts the statements a payment makes and their server time.
  *
  * --sql applies a file to the bench database after migrating (a proposed SQL change); --entry starts another
  * entry file instead of src/index.ts (a prototype of proposed TS changes, kept under bench/what-if/; --what-if
@@ -28,7 +32,7 @@
  * its own block of RESULTS.md (payments-what-if), never the measured code's.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -90,6 +94,7 @@ interface Options {
   latencyFraction: number;
   pgbench: boolean;
   pgbenchScale: number;
+  ceiling: boolean;
   statements: boolean;
   write: boolean;
   keep: boolean;
@@ -121,6 +126,7 @@ const FLAGS = [
   "no-latency",
   "pgbench-scale",
   "no-pgbench",
+  "no-ceiling",
   "no-statements",
   "no-write",
   "keep",
@@ -153,6 +159,7 @@ function parseOptions(args: string[]): Options {
     latencyFraction: num("latency-fraction", 0.5, 0.01),
     pgbench: !flags.has("no-pgbench"),
     pgbenchScale: num("pgbench-scale", Math.max(16, concurrency), 1),
+    ceiling: !flags.has("no-ceiling"),
     statements: !flags.has("no-statements"),
     write: !flags.has("no-write"),
     keep: flags.has("keep"),
@@ -542,6 +549,119 @@ async function openLoop(ctx: PhaseContext, rate: number, duration: number): Prom
   };
 }
 
+// ── in-database ceiling ─────────────────────────────────────────────────────────────────────────
+
+const CEILING_SQL = fileURLToPath(new URL("./sql/payments-ceiling.sql", import.meta.url));
+
+/**
+ * What pgbench runs for each ceiling row, one statement per transaction: the whole payment, its ledger part,
+ * and the payload alone (what the first two pay to build their argument, to correct them for it).
+ */
+const CEILING_ROWS = [
+  {
+    name: "payment",
+    label: "whole payment",
+    statement: "select payments_execute(bench_ceiling_payload(:n))",
+    describe: "usage counters, ledger journal (3 legs), transaction row, 2 notifications, idempotency key",
+  },
+  {
+    name: "ledger",
+    label: "ledger part",
+    statement: "select ledger_transfer(bench_ceiling_payload(:n) -> 'transfer')",
+    describe: "the journal, its 3 entries and balance updates only",
+  },
+  {
+    name: "payload",
+    label: "payload only",
+    statement: "select bench_ceiling_payload(:n) is not null",
+    describe: "building the payload (one primary-key read), writing nothing",
+  },
+] as const;
+
+interface CeilingRow {
+  name: (typeof CEILING_ROWS)[number]["name"];
+  label: string;
+  statement: string;
+  describe: string;
+  result?: PgbenchResult;
+  /** WAL written per transaction (pg_stat_wal, whole server). */
+  walBytesPerTx: number;
+  error?: string;
+}
+
+/** The line of a failed pgbench run's message that says why (pgbench's error, not the command), for a table cell. */
+function whyFailed(message: string): string {
+  const lines = message.split("\n");
+  const why = lines.find((l) => /error|abort/i.test(l) && !l.startsWith("pgbench ")) ?? lines[0] ?? "";
+  return why.slice(0, 200).replace(/\|/g, "\\|").replace(/`/g, "'");
+}
+
+interface Ceiling {
+  /** Rows of bench_ceiling_parties: users with a wallet, each paired with a vendor. */
+  parties: number;
+  rows: CeilingRow[];
+}
+
+/**
+ * The in-database ceiling: with the server stopped, pgbench runs a payment's database work on the bench
+ * database itself (its real users, vendors, wallets and fee account) at the bench's concurrency, under the
+ * same settings as the anchor. A row that fails is reported as such; it never fails the run.
+ */
+async function ceilingPhase(
+  admin: postgres.Sql,
+  db: postgres.Sql,
+  benchDb: string,
+  ours: string[],
+  o: Options,
+  dir: string,
+  anchor: number,
+): Promise<Ceiling | undefined> {
+  await db.unsafe(readFileSync(CEILING_SQL, "utf8"));
+  const [{ parties } = { parties: 0 }] = await db<{ parties: number }[]>`
+    select count(*)::int as parties from bench_ceiling_parties`;
+  if (parties === 0) {
+    log("  skipped: no user with a wallet, vendor with a wallet and fee account to pay between");
+    return undefined;
+  }
+  const [{ since } = { since: new Date() }] = await db<{ since: Date }[]>`select now() as since`;
+  const rows: CeilingRow[] = [];
+  for (const row of CEILING_ROWS) {
+    const script = join(dir, `ceiling-${row.name}.sql`);
+    writeFileSync(script, `\\set n random(1, ${parties})\n${row.statement};\n`);
+    const out: CeilingRow = { ...row, walBytesPerTx: Number.NaN };
+    rows.push(out);
+    try {
+      const wal0 = await dbStats(admin, benchDb);
+      const p = await pgbenchRun(
+        row.label,
+        {
+          adminUrl: o.adminUrl,
+          database: benchDb,
+          clients: o.concurrency,
+          threads: 2,
+          seconds: o.duration,
+          maxTries: 20,
+          script,
+        },
+        admin,
+        ours,
+      );
+      out.result = p;
+      out.walBytesPerTx = ((await dbStats(admin, benchDb)).walBytes - wal0.walBytes) / p.processed;
+      log(
+        `  ${row.label}: ${fmt.int(p.tps)} tx/s (× ${fmt.two(p.tps / anchor)} pgbench -N), PG ${fmt.two(p.load.serverCpu)} cores = ${perTx(p.load.serverCpu, p.tps)} µs/tx, ` +
+          `pgbench ${fmt.two(p.clientCpu)} cores, failed ${p.failed}, retries ${p.retries}, WAL ${fmt.int(out.walBytesPerTx)} B/tx, other ${fmt.two(p.load.otherCpu)}`,
+      );
+    } catch (error) {
+      out.error = (error as Error).message;
+      log(`  ${row.label}: failed: ${out.error.slice(0, 2000)}`);
+    }
+  }
+  // No server delivers the ceiling's notifications: they would be the next server's backlog (the statement count's).
+  await db`delete from notification_outbox where status = 'pending' and created_at >= ${since}`;
+  return { parties, rows };
+}
+
 // ── statement count ─────────────────────────────────────────────────────────────────────────────
 
 interface StatementCount {
@@ -620,6 +740,7 @@ interface RunReport {
   anchor: number;
   phases: PhaseResult[];
   verify: { ok: boolean; journals: number; accounts: number; problems: number };
+  ceiling: Ceiling | undefined;
   statements: StatementCount | undefined;
   peakMiB: number;
   seconds: number;
@@ -708,6 +829,42 @@ function renderMarkdown(r: RunReport): string {
       "Outbox backlog: notifications still pending when the phase ended. " +
       `Other CPU: cores used by processes that are not this run (⚠ above ${DISTURBED_CORES}: disturbed, rerun). Other DB sessions: most non-idle sessions seen at once in other databases.`,
   );
+  if (r.ceiling) {
+    const c = r.ceiling;
+    const us = (name: CeilingRow["name"]) => {
+      const p = c.rows.find((x) => x.name === name)?.result;
+      return p ? (p.load.serverCpu * 1e6) / p.tps : Number.NaN;
+    };
+    const uniform = r.phases.find((p) => p.name === "uniform");
+    out.push("");
+    out.push("#### In-database ceiling (no HTTP, no Bun)");
+    out.push("");
+    out.push(
+      `What Postgres alone does per second for a payment's database work: with the server stopped, pgbench runs it as one prepared statement per transaction on the bench database itself (${fmt.int(c.parties)} parties: real users and their wallets, each paired with a vendor's wallet, and the fee account; the payload as statementOf builds it with the default fee, no \`assume\`: bench/sql/payments-ceiling.sql), SERIALIZABLE, -c ${o.concurrency} -j 2, ${o.duration} s per row, --max-tries=20, beside the same run's pgbench -N anchor.`,
+    );
+    out.push("");
+    out.push(
+      "| row | statement (pgbench -M prepared) | what it writes | tx/s | × pgbench -N | Postgres CPU | Postgres µs/tx | pgbench CPU | failed | retries (tx retried) | WAL bytes / tx | latency avg ms | other CPU |",
+    );
+    out.push("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    for (const row of c.rows) {
+      const p = row.result;
+      const head = `| ${row.label} | \`${row.statement}\` | ${row.describe}`;
+      if (!p) {
+        out.push(`${head} | **failed**: ${whyFailed(row.error ?? "")} |${" |".repeat(9)}`);
+        continue;
+      }
+      out.push(
+        `${head} | ${fmt.int(p.tps)} | ${fmt.two(p.tps / r.anchor)} | ${fmt.two(p.load.serverCpu)} | ${perTx(p.load.serverCpu, p.tps)} | ${fmt.two(p.clientCpu)} | ${p.failed} | ${p.retries} (${p.retried}) | ${fmt.int(row.walBytesPerTx)} | ${fmt.two(p.latencyAvgMs)} | ${fmt.two(p.load.otherCpu)}${disturbed(p.load) ? " ⚠" : ""} |`,
+      );
+    }
+    out.push("");
+    out.push(
+      `The payload row costs ${fmt.int(us("payload"))} µs of Postgres CPU per transaction (building the payload, plus one statement's round trip and commit); net of it, payments_execute itself costs ${fmt.int(us("payment") - us("payload"))} µs per call and ledger_transfer ${fmt.int(us("ledger") - us("payload"))} µs` +
+        `${uniform ? `; through HTTP (uniform row) Postgres spent ${perTx(uniform.load.serverCpu, uniform.tps)} µs per payment` : ""}. ` +
+        "Postgres CPU: the server's CPU for this run per wall second (cores); pgbench CPU: the load generator's (it shares the cores). Retries: pgbench's serialization-failure retries (transactions that needed one).",
+    );
+  }
   if (r.statements) {
     out.push("");
     out.push(
@@ -902,6 +1059,16 @@ export async function run(args: string[]): Promise<{ ok: boolean }> {
     const peakMiB = processMemory(server.pid).peakMiB;
     await server.stop();
     server = undefined;
+    const anchor = mean(pgbench.map((p) => p.tps));
+
+    let ceiling: Ceiling | undefined;
+    if (o.ceiling && !interrupted) {
+      log("in-database ceiling: pgbench runs a payment's database work on the bench database (no HTTP, no Bun)");
+      ceiling = await ceilingPhase(admin, db, benchDb, ours, o, dataDir, anchor).catch((error) => {
+        log(`  skipped: ${(error as Error).message.slice(0, 2000)}`);
+        return undefined;
+      });
+    }
 
     let statements: StatementCount | undefined;
     if (o.statements && !interrupted) {
@@ -923,7 +1090,6 @@ export async function run(args: string[]): Promise<{ ok: boolean }> {
     };
     if (!verify.ok) log(`ledger:verify: ${verified.stdout.slice(0, 2000)} ${verified.stderr.slice(0, 2000)}`);
 
-    const anchor = mean(pgbench.map((p) => p.tps));
     const result: RunReport = {
       date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
       machine,
@@ -937,6 +1103,7 @@ export async function run(args: string[]): Promise<{ ok: boolean }> {
       anchor,
       phases,
       verify,
+      ceiling,
       statements,
       peakMiB,
       seconds: (performance.now() - started) / 1000,

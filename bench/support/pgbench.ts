@@ -5,6 +5,9 @@ import { type PhaseLoad, watchPhase } from "./load";
  * pgbench as the anchor: its simple-update script (`-N`: one account UPDATE, one SELECT, one history INSERT
  * per transaction) under SERIALIZABLE with retries, on the same server and at the same concurrency as the
  * bench, so "× pgbench" says how close our service path comes to what this server does for one row write.
+ * With `script`, pgbench runs that file instead (prepared statements, no vacuum of pgbench's own tables) under
+ * the same settings and load watching: how fast Postgres alone does our own database work (bench/payments'
+ * in-database ceiling).
  */
 
 export interface PgbenchOptions {
@@ -14,6 +17,8 @@ export interface PgbenchOptions {
   threads: number;
   seconds: number;
   maxTries: number;
+  /** A custom script file (`-f file -M prepared -n`) instead of the built-in simple-update script (`-N`). */
+  script?: string;
 }
 
 export interface PgbenchResult {
@@ -67,7 +72,8 @@ export async function pgbenchRun(
   ourDatabases: string[],
 ): Promise<PgbenchResult> {
   const { args, env } = connection(o.adminUrl);
-  const flags = ["-N", "-c", String(o.clients), "-j", String(o.threads), "-T", String(o.seconds)];
+  const script = o.script ? ["-n", "-M", "prepared", "-f", o.script] : ["-N"];
+  const flags = [...script, "-c", String(o.clients), "-j", String(o.threads), "-T", String(o.seconds)];
   flags.push(`--max-tries=${o.maxTries}`);
   // The load is read just before the end: pgbench's backends exit with it, taking their CPU counters along.
   const stop = watchPhase(admin, ourDatabases);
