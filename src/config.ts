@@ -129,6 +129,7 @@ const holdsEnv = {
   KESHLESS_WITHDRAWAL_BANKS: jsonOf(z.record(z.string().regex(/^[A-Z0-9_]{2,16}$/), z.string().min(1))).optional(),
   KESHLESS_VENDOR_WITHDRAWAL_PASSWORD_ATTEMPTS: int(1, 100).default(5),
   KESHLESS_APPROVAL_TTL_HOURS: int(1, 30 * 24).default(24),
+  KESHLESS_RETENTION_DAYS: int(7, 3650).default(90),
   KESHLESS_CARD_FEE: int(0, 10_000_000).default(5_000),
   KESHLESS_AIRTIME_MIN_AMOUNT: int(1, 10_000_000).default(100),
   KESHLESS_AIRTIME_MAX_AMOUNT: int(1, 10_000_000).default(100_000),
@@ -240,6 +241,8 @@ export interface Config {
   ussd: UssdConfig;
   withdrawals: WithdrawalsConfig;
   approvals: { ttlHours: number };
+  /** Finished operational rows (notifications, webhook deliveries) older than `days` are deleted by the retention job. */
+  retention: { days: number };
   cards: { fee: number };
   airtime: AirtimeConfig;
   ers360: Ers360Config;
@@ -479,6 +482,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       termsUrl: e.KESHLESS_USSD_TERMS_URL,
     },
     ...holdsSettings(e),
+    retention: { days: e.KESHLESS_RETENTION_DAYS },
     generatedSecrets: [...new Set(generated)],
   };
 }

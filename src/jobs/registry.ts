@@ -1,5 +1,6 @@
 import type { RequestMeta } from "../audit/service";
 import type { Deps } from "../deps";
+import { purgeExpired, retentionDue } from "./retention";
 import type { JobOutcome } from "./runner";
 
 /**
@@ -49,6 +50,19 @@ export const JOBS: JobDefinition[] = [
     loop: {
       intervalMs: (deps) => deps.config.airtime.reconcileIntervalMs,
       due: async (deps) => (await deps.airtime.countDue()) > 0,
+    },
+  },
+  {
+    name: "retention",
+    path: "/jobs/retention",
+    schedule: "30 2 * * *",
+    summary:
+      "Delete operational rows past their use, in small batches: idempotency keys after 7 days, old usage counters, finished notifications and webhook deliveries after KESHLESS_RETENTION_DAYS, dead USSD sessions, OTP challenges and rate-limit rows. Money records are kept forever",
+    run: (deps) => purgeExpired(deps),
+    loop: {
+      // There is always something old somewhere; what matters is that it runs about daily, whoever runs it.
+      intervalMs: () => 6 * 3_600_000,
+      due: (deps) => retentionDue(deps, "retention"),
     },
   },
 ];
