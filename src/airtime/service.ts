@@ -13,9 +13,8 @@ import { newId } from "../lib/ids";
 import { formatAmount } from "../lib/money";
 import { maskPhone, normalizePhone, operatorOf } from "../lib/phone";
 import type { TransactionDto } from "../payments/dto";
-import type { OutflowCharge } from "../payments/service";
+import { assertAmount, type OutflowCharge } from "../payments/service";
 import {
-  assertAmount,
   holdIdFor,
   insertPendingTransaction,
   ownerContact,

@@ -118,6 +118,14 @@ interface PaymentsDeps {
   now: () => Date;
 }
 
+export function assertAmount(amount: number, currency: string, max: number, min = 1) {
+  if (currency !== "SZL") throw new AppError("VALIDATION_FAILED", "Only SZL is supported.");
+  if (!Number.isSafeInteger(amount) || amount < min || amount > max)
+    throw new AppError("VALIDATION_FAILED", `amount must be a whole number of cents from ${min} to ${max}.`, [
+      { path: "amount", message: `from ${min} to ${max} cents` },
+    ]);
+}
+
 /** Eswatini is UTC+2 all year: a "day" for limits is a local day. */
 function periods(now: Date) {
   const local = new Date(now.getTime() + 2 * 3_600_000).toISOString();
@@ -149,12 +157,6 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
     const limits = config.kycLimits[String(tier)] ?? config.kycLimits["0"];
     if (!limits) throw new AppError("INTERNAL", "No KYC limits are configured.");
     return limits;
-  }
-
-  function assertAmount(amount: number, currency: string) {
-    if (currency !== "SZL") throw new AppError("VALIDATION_FAILED", "Only SZL is supported.");
-    if (!Number.isSafeInteger(amount) || amount <= 0 || amount > config.maxAmount)
-      throw new AppError("VALIDATION_FAILED", `amount must be a whole number of cents from 1 to ${config.maxAmount}.`);
   }
 
   /** Outflow limits of a user payer: per transaction now, daily and monthly inside the transaction. */
@@ -243,7 +245,7 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
     input: { userId: string; vendorCode: string; amount: number; currency: string; reference?: string | null },
     lookup: PartyLookup = freshLookup,
   ): Promise<Plan> {
-    assertAmount(input.amount, input.currency);
+    assertAmount(input.amount, input.currency, config.maxAmount);
     const user = await activeUser(input.userId, lookup);
     const vendor = await lookup.vendorByCode(input.vendorCode.trim().toUpperCase());
     if (!vendor) throw new AppError("NOT_FOUND", "No vendor has that code.");
@@ -299,7 +301,7 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
     input: { userId: string; toPhone: string; amount: number; currency: string; note?: string | null },
     lookup: PartyLookup = freshLookup,
   ): Promise<Plan> {
-    assertAmount(input.amount, input.currency);
+    assertAmount(input.amount, input.currency, config.maxAmount);
     const user = await activeUser(input.userId, lookup);
     const recipient = await lookup.userByPhone(input.toPhone);
     if (!recipient)
@@ -355,7 +357,7 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
     currency: string;
     externalReference: string;
   }): Promise<Plan> {
-    assertAmount(input.amount, input.currency);
+    assertAmount(input.amount, input.currency, config.maxAmount);
     const partner = await ports.partners.get(input.partnerId);
     if (partner?.status !== "active") throw new AppError("FORBIDDEN", "This partner cannot deposit.");
     const user = await ports.users.findByPhone(input.phone);

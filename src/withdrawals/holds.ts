@@ -13,14 +13,6 @@ import { transactions } from "../payments/schema";
 /** The hold of a `txn_` id: `hld_` + the same suffix, so every retry finds the same hold. */
 export const holdIdFor = (transactionId: string) => `hld_${transactionId.replace(/^txn_/, "")}`;
 
-export function assertAmount(amount: number, currency: string, max: number, min = 1) {
-  if (currency !== "SZL") throw new AppError("VALIDATION_FAILED", "Only SZL is supported.");
-  if (!Number.isSafeInteger(amount) || amount < min || amount > max)
-    throw new AppError("VALIDATION_FAILED", `amount must be a whole number of cents from ${min} to ${max}.`, [
-      { path: "amount", message: `from ${min} to ${max} cents` },
-    ]);
-}
-
 /**
  * The phone and name of a wallet's owner, read in the caller's transaction — a decision runs inside one,
  * and the embedded database cannot serve a second connection meanwhile.

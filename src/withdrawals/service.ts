@@ -12,15 +12,8 @@ import { newId } from "../lib/ids";
 import { formatAmount } from "../lib/money";
 import { maskPhone } from "../lib/phone";
 import type { TransactionDto } from "../payments/dto";
-import type { OutflowCharge } from "../payments/service";
-import {
-  assertAmount,
-  holdIdFor,
-  insertPendingTransaction,
-  ownerContact,
-  settleTransaction,
-  transactionView,
-} from "./holds";
+import { assertAmount, type OutflowCharge } from "../payments/service";
+import { holdIdFor, insertPendingTransaction, ownerContact, settleTransaction, transactionView } from "./holds";
 import { withdrawals } from "./schema";
 
 /**
