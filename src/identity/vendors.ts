@@ -534,9 +534,20 @@ export function createVendors(
     );
   }
 
+  /** Whether `password` is this vendor's (a step-up check, e.g. before a withdrawal); as slow for an unknown id. */
+  async function passwordMatches(vendorId: string, password: string): Promise<boolean> {
+    const [r] = await db.select({ hash: vendors.passwordHash }).from(vendors).where(eq(vendors.id, vendorId));
+    if (!r) {
+      await passwords.burn(password);
+      return false;
+    }
+    return passwords.verify(password, r.hash);
+  }
+
   return {
     get,
     findByCode,
+    passwordMatches,
     getView,
     create,
     list,

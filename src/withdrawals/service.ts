@@ -5,8 +5,6 @@ import type { Executor } from "../db/client";
 import type { Deps } from "../deps";
 import { AppError } from "../http/errors";
 import type { Outcome } from "../http/idempotency";
-import { vendors } from "../identity/schema";
-import { createPasswords } from "../identity/secrets";
 import { computeFee } from "../ledger/fees";
 import { newId } from "../lib/ids";
 import { formatAmount } from "../lib/money";
@@ -82,7 +80,6 @@ export function destinationLabel(destination: Destination): string {
 export function createWithdrawals(deps: Deps) {
   const { config, ledger, payments, identity, approvals, notifications, audit } = deps;
   const { db } = deps.database;
-  const passwords = createPasswords(config);
 
   /** Normalises and checks a destination; a bad one is a 400 naming the field. */
   function validDestination(input: Destination): Destination {
@@ -118,8 +115,7 @@ export function createWithdrawals(deps: Deps) {
       deps.now(),
       "Too many withdrawal attempts; try again later.",
     );
-    const [row] = await db.select({ hash: vendors.passwordHash }).from(vendors).where(eq(vendors.id, vendorId));
-    if (row && (await passwords.verify(password, row.hash))) return;
+    if (await identity.vendors.passwordMatches(vendorId, password)) return;
     await audit.record(
       {
         action: "vendor.withdrawal.refused",
