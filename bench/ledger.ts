@@ -19,7 +19,6 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import postgres from "postgres";
 import { type Config, loadConfig } from "../src/config";
 import { type Database, openDatabase } from "../src/db/client";
 import { migrate } from "../src/db/migrate";
@@ -32,8 +31,9 @@ import { newId } from "../src/lib/ids";
 import { parseFlags } from "./support/flags";
 import { type PhaseLoad, quietCheck, watchPhase } from "./support/load";
 import { describeMachine } from "./support/machine";
-import { type PgbenchResult, pgbenchInit, pgbenchRun } from "./support/pgbench";
+import type { PgbenchResult } from "./support/pgbench";
 import { fmt, percentile, writeResultsBlock } from "./support/results";
+import { mean, openBenchRun } from "./support/run";
 
 const SHAPES = ["uniform", "hot-destination", "hot-source", "fee"] as const;
 type ShapeName = (typeof SHAPES)[number];
@@ -125,7 +125,6 @@ function parseOptions(args: string[]): Options {
 }
 
 const log = (...parts: unknown[]) => console.error("[bench:ledger]", ...parts);
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 
 // ── fixture ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -430,40 +429,18 @@ function renderMarkdown(r: RunReport): string {
 
 // ── main ────────────────────────────────────────────────────────────────────────────────────────
 
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 export async function run(args: string[]): Promise<{ ok: boolean }> {
   const o = parseOptions(args);
   const started = performance.now();
-  const suffix = randomBytes(5).toString("hex");
-  const benchDb = `keshless_bench_${suffix}`;
-  const pgbenchDb = `keshless_pgbench_${suffix}`;
-  const ours = [benchDb, pgbenchDb];
-  const admin = postgres(o.adminUrl, { max: 1, onnotice: () => {} });
+  const bench = openBenchRun(o, log);
+  const { admin, benchDb, ours } = bench;
   let database: Database | undefined;
-  let interrupted = false;
-  const onSignal = () => {
-    interrupted = true;
-    log("interrupted: finishing the current phase, then cleaning up");
-  };
-  process.once("SIGINT", onSignal);
 
   try {
     const { machine, settings } = await describeMachine(admin);
     log(`machine ${JSON.stringify(machine)}; settings ${JSON.stringify(settings)}`);
-
-    if (o.pgbench) {
-      await admin.unsafe(`create database ${pgbenchDb}`);
-      log(`pgbench -i -s ${o.pgbenchScale} into ${pgbenchDb}`);
-      await pgbenchInit(o.adminUrl, pgbenchDb, o.pgbenchScale);
-    }
-
-    await admin.unsafe(`create database ${benchDb}`);
-    const url = withDatabase(o.adminUrl, benchDb);
+    await bench.createDatabases();
+    const url = bench.benchUrl;
     const config = loadConfig({
       DATABASE_URL: url,
       KESHLESS_ENV: "test",
@@ -497,26 +474,9 @@ export async function run(args: string[]): Promise<{ ok: boolean }> {
 
     const pgbench: PgbenchResult[] = [];
     const pgbenchPhase = async (label: string) => {
-      log(`pgbench -N (${label})`);
-      const p = await pgbenchRun(
-        label,
-        {
-          adminUrl: o.adminUrl,
-          database: pgbenchDb,
-          clients: o.concurrency,
-          threads: 2,
-          seconds: o.duration,
-          maxTries: 20,
-        },
-        admin,
-        ours,
-      );
-      pgbench.push(p);
-      log(
-        `  ${fmt.int(p.tps)} tx/s, failed ${p.failed}, retries ${p.retries}, other CPU ${fmt.two(p.load.otherCpu)} cores`,
-      );
+      pgbench.push(await bench.anchor(label, o.concurrency, o.duration));
     };
-    if (o.pgbench && !interrupted) await pgbenchPhase("before");
+    if (o.pgbench && !bench.interrupted) await pgbenchPhase("before");
 
     const shapeRun = (shape: ShapeName, warmup: number, duration: number): ShapeRun => ({
       shape,
@@ -527,7 +487,7 @@ export async function run(args: string[]): Promise<{ ok: boolean }> {
       warmup,
       duration,
     });
-    if (o.prime > 0 && !interrupted) {
+    if (o.prime > 0 && !bench.interrupted) {
       log(`priming: ${o.prime} s of uniform traffic, not measured`);
       await runShape(shapeRun("uniform", 0, o.prime), () => async () => ({
         machineCpu: Number.NaN,
@@ -538,7 +498,7 @@ export async function run(args: string[]): Promise<{ ok: boolean }> {
     }
     const shapes: ShapeResult[] = [];
     for (const shape of o.shapes) {
-      if (interrupted) break;
+      if (bench.interrupted) break;
       log(`shape ${shape}`);
       const s = await runShape(shapeRun(shape, o.warmup, o.duration), () => watchPhase(admin, ours));
       shapes.push(s);
@@ -547,7 +507,7 @@ export async function run(args: string[]): Promise<{ ok: boolean }> {
           (s.firstFailure ? `; first failure ${s.firstFailure}` : ""),
       );
     }
-    if (o.pgbench && !interrupted) await pgbenchPhase("after");
+    if (o.pgbench && !bench.interrupted) await pgbenchPhase("after");
 
     log("ledger.verify()");
     const v = await ledger.verify();
@@ -568,19 +528,16 @@ export async function run(args: string[]): Promise<{ ok: boolean }> {
     const markdown = renderMarkdown(report);
     console.log(markdown);
     // A what-if run has its own block, so the measured code's table is never replaced by a hypothetical one.
-    if (o.write && o.pgbench && !interrupted) {
+    if (o.write && o.pgbench && !bench.interrupted) {
       const block = o.sql ? "ledger-what-if" : "ledger";
       writeResultsBlock(o.results, block, markdown, `bun run bench ledger${o.sql ? ` --sql=${o.sql}` : ""}`);
       log(`wrote ${o.results} (${block})`);
     }
     const ok = v.ok && shapes.every((s) => s.failed === 0) && (!o.pgbench || shapes.every((s) => passes(s, anchor)));
-    return { ok: ok && !interrupted };
+    return { ok: ok && !bench.interrupted };
   } finally {
-    process.off("SIGINT", onSignal);
     await database?.close().catch(() => {});
-    if (o.keep) log(`kept databases ${ours.join(", ")}`);
-    else for (const name of ours) await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
-    await admin.end({ timeout: 5 });
+    await bench.close();
   }
 }
 

@@ -52,7 +52,7 @@ import {
 import { parseFlags } from "./support/flags";
 import { type PhaseLoad, quietCheck, watchPhase } from "./support/load";
 import { describeMachine } from "./support/machine";
-import { type PgbenchResult, pgbenchInit, pgbenchRun } from "./support/pgbench";
+import { type PgbenchResult, pgbenchRun } from "./support/pgbench";
 import {
   DEFAULT_PG_LOG,
   type LoggedErrors,
@@ -65,6 +65,7 @@ import {
 } from "./support/pglog";
 import { processMemory, watchProcessCpu } from "./support/proc";
 import { fmt, percentile, writeResultsBlock } from "./support/results";
+import { mean, openBenchRun } from "./support/run";
 
 const SHAPES = ["uniform", "hot-vendor"] as const;
 type ShapeName = (typeof SHAPES)[number];
@@ -185,7 +186,6 @@ function parseOptions(args: string[]): Options {
 }
 
 const log = (...parts: unknown[]) => console.error("[bench:payments]", ...parts);
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN);
 const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -201,12 +201,6 @@ async function mapConcurrent<T, R>(items: T[], limit: number, fn: (item: T, i: n
     }),
   );
   return out;
-}
-
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
 }
 
 // ── fixture ─────────────────────────────────────────────────────────────────────────────────────
@@ -902,33 +896,17 @@ function renderMarkdown(r: RunReport): string {
 export async function run(args: string[]): Promise<{ ok: boolean }> {
   const o = parseOptions(args);
   const started = performance.now();
-  const suffix = randomBytes(5).toString("hex");
-  const benchDb = `keshless_bench_${suffix}`;
-  const pgbenchDb = `keshless_pgbench_${suffix}`;
-  const ours = [benchDb, pgbenchDb];
-  const admin = postgres(o.adminUrl, { max: 1, onnotice: () => {} });
+  const bench = openBenchRun(o, log);
+  const { admin, benchDb, pgbenchDb, ours } = bench;
   const dataDir = mkdtempSync(join(os.tmpdir(), "keshless-bench-"));
   let db: postgres.Sql | undefined;
   let server: ServerProcess | undefined;
-  let interrupted = false;
-  const onSignal = () => {
-    interrupted = true;
-    log("interrupted: finishing the current phase, then cleaning up");
-  };
-  process.once("SIGINT", onSignal);
 
   try {
     const { machine, settings } = await describeMachine(admin);
     log(`machine ${JSON.stringify(machine)}; settings ${JSON.stringify(settings)}`);
-
-    if (o.pgbench) {
-      await admin.unsafe(`create database ${pgbenchDb}`);
-      log(`pgbench -i -s ${o.pgbenchScale} into ${pgbenchDb}`);
-      await pgbenchInit(o.adminUrl, pgbenchDb, o.pgbenchScale);
-    }
-
-    await admin.unsafe(`create database ${benchDb}`);
-    const url = withDatabase(o.adminUrl, benchDb);
+    await bench.createDatabases();
+    const url = bench.benchUrl;
     {
       const database = await openDatabase({ databaseUrl: url, poolMax: 1 });
       try {
@@ -995,30 +973,14 @@ export async function run(args: string[]): Promise<{ ok: boolean }> {
     const pgbench: PgbenchResult[] = [];
     const pgbenchWal: number[] = [];
     const pgbenchPhase = async (label: string) => {
-      log(`pgbench -N (${label})`);
       const wal0 = await dbStats(admin, pgbenchDb);
-      const p = await pgbenchRun(
-        label,
-        {
-          adminUrl: o.adminUrl,
-          database: pgbenchDb,
-          clients: o.concurrency,
-          threads: 2,
-          seconds: o.duration,
-          maxTries: 20,
-        },
-        admin,
-        ours,
-      );
+      const p = await bench.anchor(label, o.concurrency, o.duration);
       pgbench.push(p);
       pgbenchWal.push(((await dbStats(admin, pgbenchDb)).walBytes - wal0.walBytes) / p.processed);
-      log(
-        `  ${fmt.int(p.tps)} tx/s, failed ${p.failed}, retries ${p.retries}, other CPU ${fmt.two(p.load.otherCpu)} cores`,
-      );
     };
-    if (o.pgbench && !interrupted) await pgbenchPhase("before");
+    if (o.pgbench && !bench.interrupted) await pgbenchPhase("before");
 
-    if (o.prime > 0 && !interrupted) {
+    if (o.prime > 0 && !bench.interrupted) {
       log(`priming: ${o.prime} s of uniform traffic, not measured`);
       await closedLoop(ctx, "uniform", 0, o.prime, false);
     }
@@ -1041,28 +1003,28 @@ export async function run(args: string[]): Promise<{ ok: boolean }> {
       );
     };
     for (const shape of o.shapes) {
-      if (interrupted) break;
+      if (bench.interrupted) break;
       log(`shape ${shape}`);
       const p = (await closedLoop(ctx, shape, o.warmup, o.duration))!;
       phases.push(p);
       report(p);
     }
     const uniform = phases.find((p) => p.name === "uniform");
-    if (o.latency && uniform && !interrupted) {
+    if (o.latency && uniform && !bench.interrupted) {
       const rate = Math.max(1, Math.round(uniform.tps * o.latencyFraction));
       log(`fixed rate: ${rate} payments/s for ${o.duration} s`);
       const p = await openLoop(ctx, rate, o.duration);
       phases.push(p);
       report(p);
     }
-    if (o.pgbench && !interrupted) await pgbenchPhase("after");
+    if (o.pgbench && !bench.interrupted) await pgbenchPhase("after");
     const peakMiB = processMemory(server.pid).peakMiB;
     await server.stop();
     server = undefined;
     const anchor = mean(pgbench.map((p) => p.tps));
 
     let ceiling: Ceiling | undefined;
-    if (o.ceiling && !interrupted) {
+    if (o.ceiling && !bench.interrupted) {
       log("in-database ceiling: pgbench runs a payment's database work on the bench database (no HTTP, no Bun)");
       ceiling = await ceilingPhase(admin, db, benchDb, ours, o, dataDir, anchor).catch((error) => {
         log(`  skipped: ${(error as Error).message.slice(0, 2000)}`);
@@ -1071,7 +1033,7 @@ export async function run(args: string[]): Promise<{ ok: boolean }> {
     }
 
     let statements: StatementCount | undefined;
-    if (o.statements && !interrupted) {
+    if (o.statements && !bench.interrupted) {
       log("counting statements per payment (log_min_duration_statement = 0 on the bench database)");
       statements = await countStatements(admin, benchDb, env, o, fixture);
       if (statements)
@@ -1110,7 +1072,7 @@ export async function run(args: string[]): Promise<{ ok: boolean }> {
     };
     const markdown = renderMarkdown(result);
     console.log(markdown);
-    if (o.write && o.pgbench && !interrupted) {
+    if (o.write && o.pgbench && !bench.interrupted) {
       const flags = whatIfFlags(o);
       const block = flags ? "payments-what-if" : "payments";
       writeResultsBlock(o.results, block, markdown, `bun run bench payments${flags ? ` ${flags}` : ""}`);
@@ -1121,14 +1083,11 @@ export async function run(args: string[]): Promise<{ ok: boolean }> {
       phases.every((p) => p.failed === 0) &&
       peakMiB < RSS_TARGET_MIB &&
       (!o.pgbench || phases.every((p) => passes(p, anchor)));
-    return { ok: ok && !interrupted };
+    return { ok: ok && !bench.interrupted };
   } finally {
-    process.off("SIGINT", onSignal);
     await server?.kill9().catch(() => {});
     await db?.end({ timeout: 5 }).catch(() => {});
-    if (o.keep) log(`kept databases ${ours.join(", ")}`);
-    else for (const name of ours) await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
-    await admin.end({ timeout: 5 });
+    await bench.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
