@@ -184,6 +184,8 @@ const envSchema = z.object({
   KESHLESS_WEBHOOK_BACKOFF_MS: int(10, 3_600_000).default(30_000),
   KESHLESS_WEBHOOK_MAX_BACKOFF_MS: int(10, 24 * 3_600_000).default(3_600_000),
   KESHLESS_WEBHOOK_RETRY_WINDOW: int(1, 7 * 86_400).default(86_400),
+  // No default here: it depends on KESHLESS_ENV (true only in development), applied in loadConfig.
+  KESHLESS_WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.optional(),
   KESHLESS_PAYMENT_REQUEST_TTL: int(60, 30 * 86_400).default(86_400),
   ...identityEnv,
   ...ussdEnv,
@@ -233,6 +235,11 @@ export interface Config {
     backoffMs: number;
     maxBackoffMs: number;
     retryWindowSeconds: number;
+    /**
+     * Whether endpoints may be (and resolve to) loopback, private, link-local or other non-public addresses.
+     * Off outside development, so a partner cannot make our servers call our own network.
+     */
+    allowPrivateNetworks: boolean;
   };
   /** Default life of a vendor payment request, in seconds. */
   paymentRequestTtl: number;
@@ -472,6 +479,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       backoffMs: e.KESHLESS_WEBHOOK_BACKOFF_MS,
       maxBackoffMs: e.KESHLESS_WEBHOOK_MAX_BACKOFF_MS,
       retryWindowSeconds: e.KESHLESS_WEBHOOK_RETRY_WINDOW,
+      allowPrivateNetworks: e.KESHLESS_WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? e.KESHLESS_ENV === "development",
     },
     paymentRequestTtl: e.KESHLESS_PAYMENT_REQUEST_TTL,
     ...identitySettings(e),

@@ -11,6 +11,7 @@ import type { Logger } from "../http/logger";
 import { createSealer } from "../identity/secrets";
 import { backoffMs } from "../lib/backoff";
 import { newId } from "../lib/ids";
+import { AddressRefusedError, guardedPost, nonPublicHostname } from "../lib/net-guard";
 import { createPoller } from "../lib/poller";
 import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents } from "./schema";
 import { SIGNATURE_HEADER, signatureHeader } from "./signature";
@@ -151,7 +152,9 @@ export function createWebhooks(deps: WebhookDeps) {
       throw invalidUrl(deps.config.env === "production" ? "must be https" : "must be http or https");
     if (parsed.username || parsed.password) throw invalidUrl("must not carry credentials");
     // A partner must not be able to make our servers call our own network (the metadata server above all).
-    if (deps.config.env === "production" && internalHost(parsed.hostname)) throw invalidUrl("must be a public address");
+    // Only what the text itself shows is refused here; where a name resolves is checked at every delivery.
+    const internal = settings.allowPrivateNetworks ? null : nonPublicHostname(parsed.hostname);
+    if (internal) throw invalidUrl(`must be a public address (the host is ${internal})`);
     return parsed.toString();
   }
 
@@ -205,8 +208,9 @@ export function createWebhooks(deps: WebhookDeps) {
       return { statusCode: null, latencyMs: 0, error: "the endpoint's secret cannot be read (key rotated?)" };
     }
     try {
-      const response = await fetch(row.url, {
-        method: "POST",
+      // Resolved once, refused unless public (outside development), connected to at the checked address.
+      const response = await guardedPost({
+        url: row.url,
         headers: {
           "content-type": "application/json",
           "user-agent": USER_AGENT,
@@ -217,21 +221,29 @@ export function createWebhooks(deps: WebhookDeps) {
           "Keshless-Delivery-Attempt": String(row.attempts),
         },
         body: row.body,
-        // A redirect is an answer, not a place to send money events to.
-        redirect: "manual",
-        signal: AbortSignal.timeout(settings.timeoutMs),
+        timeoutMs: settings.timeoutMs,
+        allowPrivate: settings.allowPrivateNetworks,
       });
-      await response.body?.cancel().catch(() => {});
       const latencyMs = Math.round(performance.now() - started);
-      const ok = response.status >= 200 && response.status < 300;
-      return { statusCode: response.status, latencyMs, error: ok ? null : `HTTP ${response.status}` };
+      const status = response.status;
+      // A redirect is an answer, not a place to send money events to: it is never followed.
+      const error =
+        status >= 200 && status < 300
+          ? null
+          : status >= 300 && status < 400
+            ? `HTTP ${status} (redirects are not followed)`
+            : `HTTP ${status}`;
+      return { statusCode: status, latencyMs, error };
     } catch (error) {
       const latencyMs = Math.round(performance.now() - started);
       const name = (error as Error)?.name;
+      const message = ((error as Error)?.message ?? String(error)).slice(0, 200);
       const reason =
-        name === "TimeoutError" || name === "AbortError"
-          ? `no answer within ${settings.timeoutMs} ms`
-          : `could not connect: ${((error as Error)?.message ?? String(error)).slice(0, 200)}`;
+        error instanceof AddressRefusedError
+          ? `refused: ${message}`
+          : name === "TimeoutError" || name === "AbortError"
+            ? `no answer within ${settings.timeoutMs} ms`
+            : `could not connect: ${message}`;
       return { statusCode: null, latencyMs, error: reason };
     }
   }
@@ -675,31 +687,6 @@ export function createWebhooks(deps: WebhookDeps) {
 }
 
 export type Webhooks = ReturnType<typeof createWebhooks>;
-
-/** Loopback, private, link-local and cloud-metadata hosts, by name or IP literal (DNS answers are not checked). */
-export function internalHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
-  if (host === "localhost" || host.endsWith(".localhost") || host.endsWith(".internal") || host.endsWith(".local"))
-    return true;
-  const v4 = host.match(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/);
-  if (v4) {
-    const [a, b] = [Number(v4[1]), Number(v4[2])];
-    return (
-      a === 0 ||
-      a === 10 ||
-      a === 127 ||
-      (a === 100 && b >= 64 && b <= 127) ||
-      (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168)
-    );
-  }
-  if (host.includes(":"))
-    return (
-      host === "::1" || host === "::" || /^f[cd]/.test(host) || /^fe[89ab]/.test(host) || host.startsWith("::ffff:")
-    );
-  return false;
-}
 
 function invalidUrl(message: string) {
   return new AppError("VALIDATION_FAILED", `The webhook URL ${message}.`, [{ path: "url", message }]);

@@ -9,7 +9,8 @@ import { startReceiver } from "../webhooks/receiver";
  */
 const receiver = startReceiver();
 afterAll(() => receiver.stop());
-const t = await createTestContext();
+// The webhook receiver listens on 127.0.0.1.
+const t = await createTestContext({ KESHLESS_WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true" });
 const PIN = "4729";
 let counter = 0;
 const key = () => `adm-${Date.now()}-${++counter}`;

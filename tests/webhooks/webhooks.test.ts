@@ -14,6 +14,8 @@ import { startReceiver } from "./receiver";
  */
 const receiver = startReceiver();
 const t = await createTestContext({
+  // The receiver listens on 127.0.0.1; refusing such addresses is tests/webhooks/ssrf.test.ts.
+  KESHLESS_WEBHOOK_ALLOW_PRIVATE_NETWORKS: "true",
   KESHLESS_WEBHOOK_TIMEOUT_MS: "300",
   KESHLESS_WEBHOOK_BACKOFF_MS: "1000",
   KESHLESS_WEBHOOK_MAX_BACKOFF_MS: "3600000",
@@ -117,7 +119,11 @@ describe("endpoints", () => {
   });
 
   test("in production only public https URLs are accepted", async () => {
-    const production = createWebhooks({ ...t.deps, config: { ...t.deps.config, env: "production" } });
+    const config = t.deps.config;
+    const production = createWebhooks({
+      ...t.deps,
+      config: { ...config, env: "production", webhooks: { ...config.webhooks, allowPrivateNetworks: false } },
+    });
     const partner = await createPartner(t, { scopes: SCOPES });
     const ctx = { actor: { type: "partner" as const, id: partner.id } };
     for (const url of [
