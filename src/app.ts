@@ -12,7 +12,7 @@ import type { Deps } from "./deps";
 import type { AppContext } from "./http/context";
 import { AppError, errorBody } from "./http/errors";
 import { requestContext, requireJsonBody } from "./http/middleware";
-import { createRouter } from "./http/router";
+import { createRouter, publishConfiguredBounds } from "./http/router";
 import { toAppError } from "./http/to-app-error";
 import { adminRoutes } from "./identity/routes/admin";
 import { partnerRoutes } from "./identity/routes/partner";
@@ -63,14 +63,26 @@ export function createApp(deps: Deps) {
   app.route("/", opsRoutes());
   for (const mount of routeGroups()) if (mount.roles.includes(config.role)) app.route("/", mount.router);
 
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Keshless API",
-      version: "1.0.0",
-      description: "Mobile-money wallet for Eswatini. See docs/API.md.",
-    },
-  });
+  // Built per request like doc31 does, then with the bounds this server is configured with (CONFIGURED_MAXIMUM).
+  const configuredBounds = {
+    KESHLESS_MAX_AMOUNT: config.maxAmount,
+    KESHLESS_AIRTIME_MAX_AMOUNT: config.airtime.maxAmount,
+  };
+  app.get("/openapi.json", (c) =>
+    c.json(
+      publishConfiguredBounds(
+        app.getOpenAPI31Document({
+          openapi: "3.1.0",
+          info: {
+            title: "Keshless API",
+            version: "1.0.0",
+            description: "Mobile-money wallet for Eswatini. See docs/API.md.",
+          },
+        }),
+        configuredBounds,
+      ),
+    ),
+  );
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",

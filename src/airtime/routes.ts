@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { adminAuth, userAuth } from "../http/auth";
 import { AppError } from "../http/errors";
 import { idempotent } from "../http/idempotency";
-import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
+import { CONFIGURED_MAXIMUM, createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
 import { transactionSchema } from "../payments/dto";
 import { amountField, currencyField, pinField } from "../payments/routes";
 
@@ -12,7 +12,8 @@ const body = z.object({
     .min(1)
     .max(32)
     .openapi({ example: "+26876123456", description: "Any Eswatini MTN (76, 78) or Eswatini Mobile (75, 79) number" }),
-  amount: amountField,
+  // Airtime's own bound (the service's assertAmount checks it), published in /openapi.json.
+  amount: amountField.openapi({ [CONFIGURED_MAXIMUM]: "KESHLESS_AIRTIME_MAX_AMOUNT" }),
   currency: currencyField,
   pin: pinField,
 });

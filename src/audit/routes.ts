@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { adminAuth } from "../http/auth";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
+import { instantField } from "../lib/input";
 
 const record = z
   .object({
@@ -35,19 +36,15 @@ export function auditRoutes() {
           action: z.string().max(100).optional(),
           targetType: z.string().max(32).optional(),
           targetId: z.string().max(64).optional(),
-          from: z.iso.datetime({ offset: true }).optional(),
-          to: z.iso.datetime({ offset: true }).optional(),
+          from: instantField.optional().openapi({ description: "At or after (ISO 8601; years 1900–9999)" }),
+          to: instantField.optional().openapi({ description: "Before (ISO 8601; years 1900–9999)" }),
         }),
       },
       responses: { 200: jsonContent(listOf(record), "Audit records"), ...errorResponses(400, 401, 403) },
     }),
     async (c) => {
       const { from, to, ...query } = c.req.valid("query");
-      const page = await c.get("deps").audit.list({
-        ...query,
-        ...(from ? { from: new Date(from) } : {}),
-        ...(to ? { to: new Date(to) } : {}),
-      });
+      const page = await c.get("deps").audit.list({ ...query, ...(from ? { from } : {}), ...(to ? { to } : {}) });
       return c.json(page, 200);
     },
   );

@@ -4,6 +4,7 @@ import { retrySerializable } from "../db/serializable";
 import { AppError } from "../http/errors";
 import { scrub } from "../http/logger";
 import { newId } from "../lib/ids";
+import { isStorableText, parseInstant } from "../lib/input";
 import { auditLog } from "./schema";
 
 export type ActorType = "admin" | "user" | "vendor" | "partner" | "system" | "anonymous";
@@ -57,12 +58,15 @@ export function encodeCursor(at: Date | string, id: string): string {
   return Buffer.from(JSON.stringify([new Date(at).toISOString(), id])).toString("base64url");
 }
 
-/** A cursor we issued, or 400: a tampered cursor is the caller's mistake, not a 500. */
+/**
+ * A cursor we issued, or 400: a tampered cursor is the caller's mistake, not a 500. What it decodes to meets
+ * the same input rules as any other input (src/lib/input.ts), since the validation hook cannot see inside it.
+ */
 export function decodeCursor(cursor: string): { at: Date; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    const date = new Date(at);
-    if (typeof id === "string" && !Number.isNaN(date.getTime())) return { at: date, id };
+    const date = typeof at === "string" ? parseInstant(at) : undefined;
+    if (typeof id === "string" && isStorableText(id) && date) return { at: date, id };
   } catch {
     // falls through
   }

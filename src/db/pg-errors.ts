@@ -74,6 +74,12 @@ export function mapDatabaseError(error: unknown): AppError | undefined {
     case "22003":
     case "22001":
     case "23502":
+    // Text or a timestamp Postgres cannot store. The validation hook refuses these first, naming the
+    // field (src/lib/input.ts); this is the net for values decoded inside a service, such as an opaque cursor.
+    case "22P05":
+    case "22007":
+    case "22008":
+    case "22009":
       return new AppError("VALIDATION_FAILED", "A value is not acceptable.");
     case "KL001":
       return new AppError("INSUFFICIENT_FUNDS", "The account does not have enough available funds.");

@@ -1,21 +1,22 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { unstorableText } from "../lib/input";
 import type { AppEnv } from "./context";
 import { AppError, errorBodySchema } from "./errors";
 
 /**
  * Every router is built here, so every validation failure leaves through the same hook:
- * 400 VALIDATION_FAILED with the zod issues as details.
+ * 400 VALIDATION_FAILED with the zod issues as details. The hook sees every validated input — JSON and
+ * form bodies, query strings, path params, headers — so it is also where the one rule for text lives:
+ * a string Postgres cannot store (src/lib/input.ts) is refused here, naming the field, before any handler
+ * could take it to the database and fail there with a 500.
  */
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
-      if (!result.success) {
-        const details = result.error.issues.map((issue) => ({
-          path: issue.path.join("."),
-          message: issue.message,
-        }));
-        throw new AppError("VALIDATION_FAILED", "The request is not valid.", details);
-      }
+      const details = result.success
+        ? unstorableText(result.data)
+        : result.error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }));
+      if (details.length) throw new AppError("VALIDATION_FAILED", "The request is not valid.", details);
     },
   });
 }
@@ -27,6 +28,29 @@ export function errorResponses(...statuses: number[]) {
     number,
     { description: string; content: typeof content }
   >;
+}
+
+/**
+ * A bound that configuration sets, not code: a schema names the variable under this OpenAPI extension
+ * (`.openapi({ [CONFIGURED_MAXIMUM]: "KESHLESS_MAX_AMOUNT" })`) and `publishConfiguredBounds` writes the
+ * running server's value into its `maximum` when /openapi.json is served — so the document states the
+ * limit this server enforces (in the service) rather than whatever the schema was built with.
+ */
+export const CONFIGURED_MAXIMUM = "x-configured-maximum";
+
+/** The document with every `CONFIGURED_MAXIMUM` schema's `maximum` set from `values` (variable → value). */
+export function publishConfiguredBounds<T>(document: T, values: Record<string, number>): T {
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) for (const item of node) visit(item);
+    else if (node && typeof node === "object") {
+      const schema = node as Record<string, unknown>;
+      const name = schema[CONFIGURED_MAXIMUM];
+      if (typeof name === "string" && values[name] !== undefined) schema.maximum = values[name];
+      for (const child of Object.values(schema)) visit(child);
+    }
+  };
+  visit(document);
+  return document;
 }
 
 export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({

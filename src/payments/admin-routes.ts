@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { approvalSchema } from "../approvals/routes";
 import { adminAuth, requestMeta } from "../http/auth";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
+import { instantField } from "../lib/input";
 import { transactionSchema } from "./dto";
 
 const party = z.object({ type: z.string(), id: z.string(), name: z.string().nullable(), accountId: z.string() });
@@ -114,21 +115,14 @@ const ledgerAccountSchema = z
   })
   .openapi("LedgerAccount");
 
-const instant = z
-  .string()
-  .max(40)
-  .refine((v) => !Number.isNaN(Date.parse(v)), "an ISO 8601 date or date-time")
-  .transform((v) => new Date(v))
-  .openapi({ type: "string", format: "date-time" });
-
 const searchQuery = paginationQuery.extend({
   userId: z.string().max(64).optional(),
   vendorId: z.string().max(64).optional(),
   partnerId: z.string().max(64).optional(),
   type: transactionSchema.shape.type.optional(),
   status: transactionSchema.shape.status.optional(),
-  from: instant.optional().openapi({ description: "Created at or after" }),
-  to: instant.optional().openapi({ description: "Created before" }),
+  from: instantField.optional().openapi({ description: "Created at or after (ISO 8601; years 1900–9999)" }),
+  to: instantField.optional().openapi({ description: "Created before (ISO 8601; years 1900–9999)" }),
 });
 
 const idParam = z.object({ id: z.string().min(1).max(64) });

@@ -10,13 +10,21 @@ import {
 } from "../http/auth";
 import type { AppContext } from "../http/context";
 import { idempotent, idempotentRequest, storedAnswer } from "../http/idempotency";
-import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
+import { CONFIGURED_MAXIMUM, createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
 import { normalizePhone } from "../lib/phone";
 import { transactionSchema, walletSchema } from "./dto";
 import type { PartyLookup, Plan } from "./service";
 
-/** Amounts: integer cents; zero, negative, fractional or non-numeric is a 400. The configured maximum is checked in the service. */
-export const amountField = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).openapi({ example: 1500 });
+/**
+ * Amounts: integer cents; zero, negative, fractional or non-numeric is a 400 here (zod's int() also refuses
+ * anything past 2^53−1). The configured maximum is checked in the service (assertAmount: 400 naming `amount`);
+ * /openapi.json publishes it as this field's maximum (CONFIGURED_MAXIMUM).
+ */
+export const amountField = z
+  .number()
+  .int()
+  .positive()
+  .openapi({ example: 1500, [CONFIGURED_MAXIMUM]: "KESHLESS_MAX_AMOUNT" });
 export const currencyField = z.literal("SZL");
 export const pinField = z.string().regex(/^\d{4,6}$/, "4–6 digits");
 export const phoneField = z
