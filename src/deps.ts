@@ -7,6 +7,7 @@ import { type Database, openDatabase } from "./db/client";
 import { createLogger, type Logger } from "./http/logger";
 import { createRateLimiter, type RateLimiter } from "./http/rate-limit";
 import { createIdentity, type Identity } from "./identity";
+import { pinLimit } from "./identity/attempts";
 import { createJobs, type Jobs } from "./jobs/service";
 import { createLedger, type Ledger } from "./ledger/service";
 import { createNotifications, type Notifications } from "./notifications/service";
@@ -83,6 +84,8 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     payments: deps.payments,
     ports: { users: deps.identity.users, vendors: deps.identity.vendors },
     pinProof: deps.identity.users.pinProof,
+    pinLimit: pinLimit({ config }),
+    pinRefused: deps.identity.users.pinRefused,
   });
   deps.paymentRequests = createPaymentRequests({
     config,

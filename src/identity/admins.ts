@@ -3,7 +3,7 @@ import { decodeCursor, encodeCursor, type RequestMeta } from "../audit/service";
 import { sqlState } from "../db/pg-errors";
 import { AppError } from "../http/errors";
 import { newId } from "../lib/ids";
-import { recordLoginFailure } from "./login-failures";
+import { auditLoginFailure, loginLimit, releaseAttempts, reserveAttempt } from "./attempts";
 import { ADMIN_ROLES, type AdminRole, permissionsOf } from "./permissions";
 import { admins, authSessions } from "./schema";
 import { createSealer, matchTotp, newTotpSecret, type Passwords, passwordProblem } from "./secrets";
@@ -143,27 +143,30 @@ export function createAdmins(deps: IdentityDeps, tools: { passwords: Passwords; 
       throw badLogin();
     }
     const now = deps.now();
-    if (r.lockedUntil && r.lockedUntil > now) {
+    // A locked account answers exactly as a wrong password does (and takes as long): the answer must not
+    // tell an attacker which emails are admins'.
+    const reservation = await reserveAttempt(deps, loginLimit(deps, "admin"), r.id);
+    if (!reservation.ok) {
+      await passwords.burn(input.password);
       await deps.audit.record(
         { action: "admin.login.refused", target: { type: "admin", id: r.id }, details: { reason: "locked" } },
         ctx,
       );
-      throw new AppError("FORBIDDEN", `Too many failed sign-ins: locked until ${r.lockedUntil.toISOString()}.`, {
-        reason: "ACCOUNT_LOCKED",
-        lockedUntil: r.lockedUntil.toISOString(),
-      });
+      throw badLogin();
     }
+    const who = { kind: "admin" as const, id: r.id };
     const passwordOk = await passwords.verify(input.password, r.passwordHash);
     const step = matchTotp(sealer.open(r.totpSecret), input.totp, now);
     if (!passwordOk || step === null) {
-      await recordLoginFailure(deps, { kind: "admin", id: r.id }, ctx, !passwordOk ? "wrong_password" : "wrong_totp");
+      await auditLoginFailure(deps, who, reservation, ctx, !passwordOk ? "wrong_password" : "wrong_totp");
       throw badLogin();
     }
     if (step <= r.totpLastStep) {
-      await recordLoginFailure(deps, { kind: "admin", id: r.id }, ctx, "totp_reused");
+      await auditLoginFailure(deps, who, reservation, ctx, "totp_reused");
       throw badLogin();
     }
     if (r.status !== "active") {
+      await releaseAttempts(deps, loginLimit(deps, "admin"), r.id);
       await deps.audit.record(
         { action: "admin.login.refused", target: { type: "admin", id: r.id }, details: { reason: r.status } },
         ctx,

@@ -8,9 +8,11 @@ import type { Peppers } from "./secrets";
 import type { IdentityDeps } from "./tx";
 
 export type OtpPurpose = "user_login" | "vendor_device";
+export type AccountKind = "user" | "vendor";
 export type Challenge = typeof otpChallenges.$inferSelect;
 
 export type CheckResult = { ok: true } | { ok: false; attemptsRemaining: number };
+export type Reservation = { ok: true; attemptsRemaining: number } | { ok: false };
 
 /**
  * One-time codes: 6 random digits, stored as a peppered HMAC, 5 minutes, 5 wrong tries burn the code,
@@ -20,11 +22,15 @@ export type CheckResult = { ok: true } | { ok: false; attemptsRemaining: number 
 export function createOtp(deps: IdentityDeps, peppers: Peppers) {
   const auth = deps.config.auth;
 
-  /** Per-phone caps (cooldown, hour, day) shared by every purpose that texts that phone. */
-  function phoneRules(phone: string) {
+  /**
+   * Per-phone caps. The resend cooldown is per account kind — a user and a vendor sharing a phone are two
+   * people's sign-ins, and one must not make the other wait; the hour and day caps (what a phone can be
+   * texted at all) are shared by every purpose that texts that phone.
+   */
+  function phoneRules(phone: string, account: AccountKind) {
     return [
       ...(auth.otpResendCooldown > 0
-        ? [{ key: `otp:cooldown:${phone}`, limit: 1, periodSeconds: auth.otpResendCooldown }]
+        ? [{ key: `otp:cooldown:${account}:${phone}`, limit: 1, periodSeconds: auth.otpResendCooldown }]
         : []),
       { key: `otp:hour:${phone}`, limit: auth.otpPhonePerHour, periodSeconds: 3600 },
       { key: `otp:day:${phone}`, limit: auth.otpPhonePerDay, periodSeconds: 86_400 },
@@ -32,8 +38,12 @@ export function createOtp(deps: IdentityDeps, peppers: Peppers) {
   }
 
   /** Spends from the per-phone caps (and any extra rules, e.g. per IP), all or nothing; 429 when any is spent. */
-  async function allowSend(phone: string, extra: { key: string; limit: number; periodSeconds: number }[] = []) {
-    const decision = await deps.rateLimiter.take([...extra, ...phoneRules(phone)], deps.now());
+  async function allowSend(
+    phone: string,
+    account: AccountKind,
+    extra: { key: string; limit: number; periodSeconds: number }[] = [],
+  ) {
+    const decision = await deps.rateLimiter.take([...extra, ...phoneRules(phone, account)], deps.now());
     if (!decision.ok)
       throw rateLimited(
         decision.retryAfterSeconds,
@@ -118,24 +128,58 @@ export function createOtp(deps: IdentityDeps, peppers: Peppers) {
     return row && row.expiresAt > deps.now() ? row : undefined;
   }
 
-  /** Checks a code. Right: the challenge is used. Wrong: one try spent; the last one burns it. Writes in `tx`. */
-  async function check(challenge: Challenge, code: string, tx: Executor): Promise<CheckResult> {
-    if (/^\d{6}$/.test(code) && peppers.otpMatches(challenge.id, code, challenge.codeHash, challenge.keyId)) {
-      await tx.update(otpChallenges).set({ status: "used" }).where(eq(otpChallenges.id, challenge.id));
-      return { ok: true };
-    }
-    const [row] = await tx
-      .update(otpChallenges)
-      .set({
-        attempts: sql`${otpChallenges.attempts} + 1`,
-        status: sql`case when ${otpChallenges.attempts} + 1 >= ${auth.otpMaxAttempts} then 'burned' else ${otpChallenges.status} end`,
-      })
-      .where(eq(otpChallenges.id, challenge.id))
-      .returning({ attempts: otpChallenges.attempts });
-    return { ok: false, attemptsRemaining: Math.max(0, auth.otpMaxAttempts - (row?.attempts ?? auth.otpMaxAttempts)) };
+  /**
+   * Counts one try against a challenge before its code is compared (see src/identity/attempts.ts for why):
+   * one atomic UPDATE in READ COMMITTED, so however many guesses arrive at once, at most otpMaxAttempts codes
+   * are ever compared per challenge. Refused (nothing to compare) once the tries are spent or it is no longer live.
+   */
+  async function reserve(challenge: Challenge): Promise<Reservation> {
+    const rows = await deps.database.db.transaction(
+      (tx) =>
+        tx
+          .update(otpChallenges)
+          .set({ attempts: sql`${otpChallenges.attempts} + 1` })
+          .where(
+            and(
+              eq(otpChallenges.id, challenge.id),
+              eq(otpChallenges.status, "pending"),
+              sql`${otpChallenges.attempts} < ${auth.otpMaxAttempts}`,
+              sql`${otpChallenges.expiresAt} > ${deps.now().toISOString()}::timestamptz`,
+            ),
+          )
+          .returning({ attempts: otpChallenges.attempts }),
+      { isolationLevel: "read committed" },
+    );
+    const [row] = rows;
+    return row ? { ok: true, attemptsRemaining: auth.otpMaxAttempts - row.attempts } : { ok: false };
   }
 
-  return { allowSend, issue, latestPending, pendingById, check };
+  /**
+   * Compares a code whose try `reserve` counted. Right: the challenge is used (if a concurrent right guess
+   * has not used it first). Wrong: nothing more to count; the last try burns it. Writes in `tx`.
+   */
+  async function check(
+    challenge: Challenge,
+    code: string,
+    reservation: Reservation & { ok: true },
+    tx: Executor,
+  ): Promise<CheckResult> {
+    if (/^\d{6}$/.test(code) && peppers.otpMatches(challenge.id, code, challenge.codeHash, challenge.keyId)) {
+      const used = await tx
+        .update(otpChallenges)
+        .set({ status: "used" })
+        .where(and(eq(otpChallenges.id, challenge.id), eq(otpChallenges.status, "pending")))
+        .returning({ id: otpChallenges.id });
+      if (used.length) return { ok: true };
+    } else if (reservation.attemptsRemaining === 0)
+      await tx
+        .update(otpChallenges)
+        .set({ status: "burned" })
+        .where(and(eq(otpChallenges.id, challenge.id), eq(otpChallenges.status, "pending")));
+    return { ok: false, attemptsRemaining: reservation.attemptsRemaining };
+  }
+
+  return { allowSend, issue, latestPending, pendingById, reserve, check };
 }
 
 export type OtpService = ReturnType<typeof createOtp>;

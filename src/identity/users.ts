@@ -1,10 +1,10 @@
 import { and, desc, eq, ilike, lt, or, type SQL, sql } from "drizzle-orm";
 import { decodeCursor, encodeCursor, type RequestMeta } from "../audit/service";
 import type { Executor } from "../db/client";
-import { queryRows } from "../db/client";
 import { AppError } from "../http/errors";
 import { newId } from "../lib/ids";
 import { maskPhone, normalizePhone } from "../lib/phone";
+import { pinLimit, releaseAttempts, reserveAttempt } from "./attempts";
 import type { OtpService } from "./otp";
 import { users } from "./schema";
 import { type Peppers, weakPinReason } from "./secrets";
@@ -114,7 +114,7 @@ export function createUsers(deps: IdentityDeps, tools: { peppers: Peppers; otp: 
   async function requestOtp({ ctx, input }: { ctx: RequestMeta; input: { phone: string } }) {
     const phone = normalizePhone(input.phone);
     if (!phone) throw badPhone();
-    await otp.allowSend(phone, [
+    await otp.allowSend(phone, "user", [
       { key: `otp:ip:${ctx.ip ?? "unknown"}`, limit: auth.otpIpPerHour, periodSeconds: 3600 },
     ]);
     await transact(
@@ -152,12 +152,15 @@ export function createUsers(deps: IdentityDeps, tools: { peppers: Peppers; otp: 
       [{ key: `otp-verify:ip:${ctx.ip ?? "unknown"}`, limit: auth.authIpPerHour, periodSeconds: 3600 }],
       deps.now(),
     );
+    // The try is counted before the transaction compares the code (otp.reserve), so concurrent guesses
+    // cannot outrun the limit and a retried transaction does not count one try twice.
+    const challenge = await otp.latestPending(phone, "user_login", deps.database.db);
+    const reservation = challenge ? await otp.reserve(challenge) : { ok: false as const };
     return transact(
       deps,
       async (tx) => {
-        const challenge = await otp.latestPending(phone, "user_login", tx);
-        if (!challenge) return deferred(wrongCode());
-        const result = await otp.check(challenge, input.code, tx);
+        if (!challenge || !reservation.ok) return deferred(wrongCode());
+        const result = await otp.check(challenge, input.code, reservation, tx);
         if (!result.ok) {
           await deps.audit.record(
             {
@@ -211,59 +214,6 @@ export function createUsers(deps: IdentityDeps, tools: { peppers: Peppers; otp: 
 
   // ------------------------------------------------------------------ PIN
 
-  /**
-   * Records a wrong PIN (count, lock, audit) in its own committed transaction. `beside` = while a
-   * caller's transaction is open on another connection: should that transaction hold the user's row,
-   * waiting for it would wait for ourselves, so give up after a short lock timeout.
-   */
-  async function recordPinFailure(userId: string, meta: RequestMeta, reason: string, beside = false) {
-    return transact(
-      deps,
-      async (tx) => {
-        if (beside) await tx.execute(sql`set local lock_timeout = '2s'`);
-        const now = deps.now();
-        const lockUntil = new Date(now.getTime() + auth.pinLock * 1000);
-        const max = auth.pinMaxAttempts;
-        const [r] = await queryRows<{ pin_failed_count: number; pin_locked_until: string | null }>(
-          tx,
-          sql`update users set
-                pin_failed_count = case when pin_failed_count + 1 >= ${max} then 0 else pin_failed_count + 1 end,
-                pin_locked_until = case when pin_failed_count + 1 >= ${max} then ${lockUntil.toISOString()}::timestamptz
-                                        else pin_locked_until end,
-                updated_at = ${now.toISOString()}::timestamptz
-              where id = ${userId}
-              returning pin_failed_count, pin_locked_until`,
-        );
-        const locked = r?.pin_locked_until ? new Date(r.pin_locked_until) > now : false;
-        const attemptsRemaining = locked ? 0 : max - Number(r?.pin_failed_count ?? 0);
-        await deps.audit.record(
-          {
-            action: "user.pin.failed",
-            actor: meta.actor ?? { type: "user", id: userId },
-            target: { type: "user", id: userId },
-            details: { reason, attemptsRemaining },
-          },
-          meta,
-          tx,
-        );
-        if (locked && attemptsRemaining === 0 && Number(r?.pin_failed_count) === 0)
-          await deps.audit.record(
-            {
-              action: "user.pin.locked",
-              actor: meta.actor ?? { type: "user", id: userId },
-              target: { type: "user", id: userId },
-              details: { lockedUntil: new Date(r!.pin_locked_until!).toISOString() },
-            },
-            meta,
-            tx,
-          );
-        return { attemptsRemaining, lockedUntil: locked ? new Date(r!.pin_locked_until!).toISOString() : null };
-      },
-      undefined,
-      "pin.failure",
-    );
-  }
-
   const lockedError = (until: Date) =>
     new AppError("FORBIDDEN", `Too many wrong PINs: money movement is locked until ${until.toISOString()}.`, {
       reason: "PIN_LOCKED",
@@ -271,65 +221,64 @@ export function createUsers(deps: IdentityDeps, tools: { peppers: Peppers; otp: 
     });
 
   /**
-   * Checks a transaction PIN: one indexed read and one HMAC. Throws INVALID_PIN (401) when wrong,
-   * ACCOUNT_FROZEN when frozen, FORBIDDEN {lockedUntil} while locked after too many wrong PINs.
-   *
-   * Inside a caller's transaction a wrong PIN still has to be counted although that transaction is
-   * about to roll back: the failure is written on another connection (Postgres). The embedded PGlite
-   * has one connection, held by the caller, so there it is queued to run right after the rollback.
+   * The answer to a wrong PIN that was already counted (by its reservation, or by the fast lane's
+   * statement): its audit trail, then the INVALID_PIN error for the caller to throw.
    */
-  async function verifyPin(
-    input: { userId: string; pin: string },
-    tx?: Executor,
-    meta: RequestMeta = {},
-  ): Promise<void> {
-    const r = await row(input.userId, tx);
+  async function pinRefused(
+    userId: string,
+    outcome: { attemptsRemaining: number; lockedUntil: Date | null },
+    meta: RequestMeta,
+  ): Promise<AppError> {
+    const actor = meta.actor ?? { type: "user" as const, id: userId };
+    const target = { type: "user", id: userId };
+    const lockedUntil = outcome.lockedUntil?.toISOString() ?? null;
+    const details = { attemptsRemaining: outcome.attemptsRemaining, lockedUntil };
+    try {
+      await deps.audit.record(
+        { action: "user.pin.failed", actor, target, details: { reason: "wrong_pin", ...details } },
+        meta,
+      );
+      if (lockedUntil)
+        await deps.audit.record({ action: "user.pin.locked", actor, target, details: { lockedUntil } }, meta);
+    } catch (error) {
+      // The count is already committed: a lost audit row must not turn the refusal into a 500.
+      deps.logger.error({ err: error, userId }, "could not audit a wrong PIN");
+    }
+    return new AppError(
+      "INVALID_PIN",
+      lockedUntil
+        ? `Wrong PIN. Money movement is locked until ${lockedUntil}.`
+        : `Wrong PIN. ${outcome.attemptsRemaining} ${outcome.attemptsRemaining === 1 ? "try" : "tries"} left.`,
+      details,
+    );
+  }
+
+  /**
+   * Checks a transaction PIN. Throws INVALID_PIN (401) when wrong, ACCOUNT_FROZEN when frozen,
+   * FORBIDDEN {lockedUntil} while locked after too many wrong PINs.
+   *
+   * The attempt is reserved (counted) before the PIN is compared and released when it was right
+   * (src/identity/attempts.ts), so concurrent guesses cannot outrun the limit.
+   */
+  async function verifyPin(input: { userId: string; pin: string }, meta: RequestMeta = {}): Promise<void> {
+    const r = await row(input.userId);
     if (!r || r.status === "deleted") throw new AppError("UNAUTHENTICATED", "Authentication is required.");
     if (r.status === "frozen") throw frozen("user");
     if (!r.pinHash || !r.pinKeyId)
       throw new AppError("FORBIDDEN", "Set a transaction PIN first.", { reason: "PIN_NOT_SET" });
-    const now = deps.now();
-    if (r.pinLockedUntil && r.pinLockedUntil > now) throw lockedError(r.pinLockedUntil);
+    if (r.pinLockedUntil && r.pinLockedUntil > deps.now()) throw lockedError(r.pinLockedUntil);
+    const limit = pinLimit(deps);
+    const reservation = await reserveAttempt(deps, limit, r.id);
+    if (!reservation.ok) throw lockedError(reservation.lockedUntil);
     const pin = typeof input.pin === "string" ? input.pin : "";
     if (/^\d{4,6}$/.test(pin) && peppers.pinMatches(r.id, pin, r.pinHash, r.pinKeyId)) {
-      const rehash = r.pinKeyId !== peppers.currentKeyId;
-      if (r.pinFailedCount > 0 || rehash) {
-        const next = rehash ? peppers.hashPin(r.id, pin) : undefined;
-        await transact(
-          deps,
-          (t) =>
-            t
-              .update(users)
-              .set({ pinFailedCount: 0, ...(next ? { pinHash: next.hash, pinKeyId: next.keyId } : {}) })
-              .where(eq(users.id, r.id)),
-          tx,
-          "pin.reset",
-        );
-      }
+      const rehash = r.pinKeyId === peppers.currentKeyId ? undefined : peppers.hashPin(r.id, pin);
+      await releaseAttempts(deps, limit, r.id, rehash && { pin_hash: rehash.hash, pin_key_id: rehash.keyId });
       return;
     }
     if (!peppers.knowsKey(r.pinKeyId))
       deps.logger.error({ userId: r.id, keyId: r.pinKeyId }, "PIN hashed under a pepper that is no longer configured");
-    const remaining = Math.max(0, auth.pinMaxAttempts - r.pinFailedCount - 1);
-    let outcome = {
-      attemptsRemaining: remaining,
-      lockedUntil: remaining === 0 ? new Date(now.getTime() + auth.pinLock * 1000).toISOString() : null,
-    };
-    const failed = (error: unknown) => {
-      deps.logger.error({ err: error, userId: r.id }, "could not record a wrong PIN");
-      return outcome;
-    };
-    if (!tx) outcome = await recordPinFailure(r.id, meta, "wrong_pin");
-    else if (deps.database.kind === "postgres")
-      outcome = await recordPinFailure(r.id, meta, "wrong_pin", true).catch(failed);
-    else void recordPinFailure(r.id, meta, "wrong_pin").catch(failed);
-    throw new AppError(
-      "INVALID_PIN",
-      outcome.lockedUntil
-        ? `Wrong PIN. Money movement is locked until ${outcome.lockedUntil}.`
-        : `Wrong PIN. ${outcome.attemptsRemaining} ${outcome.attemptsRemaining === 1 ? "try" : "tries"} left.`,
-      outcome,
-    );
+    throw await pinRefused(r.id, reservation, meta);
   }
 
   /**
@@ -354,7 +303,7 @@ export function createUsers(deps: IdentityDeps, tools: { peppers: Peppers; otp: 
     let action = "user.pin.set";
     if (r.pinHash) {
       if (input.currentPin !== undefined) {
-        await verifyPin({ userId: r.id, pin: input.currentPin }, undefined, ctx);
+        await verifyPin({ userId: r.id, pin: input.currentPin }, ctx);
         action = "user.pin.change";
       } else {
         const session = await tokens.getSession(input.sessionId);
@@ -542,6 +491,7 @@ export function createUsers(deps: IdentityDeps, tools: { peppers: Peppers; otp: 
     get,
     findByPhone,
     pinProof,
+    pinRefused,
     register,
     requestOtp,
     verifyOtp,

@@ -7,7 +7,7 @@ import { sqlMessage, sqlState } from "../db/pg-errors";
 import { AppError } from "../http/errors";
 import { newId } from "../lib/ids";
 import { normalizePhone } from "../lib/phone";
-import { recordLoginFailure } from "./login-failures";
+import { auditLoginFailure, loginLimit, releaseAttempts, reserveAttempt } from "./attempts";
 import type { OtpService } from "./otp";
 import { authSessions, vendorDevices, vendors } from "./schema";
 import { type Passwords, passwordProblem } from "./secrets";
@@ -316,18 +316,20 @@ export function createVendors(
       await deps.audit.record({ action: "vendor.login.failed", details: { reason: "unknown_email" } }, ctx);
       throw badLogin();
     }
-    if (r.lockedUntil && r.lockedUntil > deps.now()) {
+    const reservation = await reserveAttempt(deps, loginLimit(deps, "vendor"), r.id);
+    if (!reservation.ok) {
       await deps.audit.record(
         { action: "vendor.login.refused", target: { type: "vendor", id: r.id }, details: { reason: "locked" } },
         ctx,
       );
-      throw lockedOut(r.lockedUntil);
+      throw lockedOut(reservation.lockedUntil);
     }
     if (!(await passwords.verify(input.password, r.passwordHash))) {
-      await recordLoginFailure(deps, { kind: "vendor", id: r.id }, ctx, "wrong_password");
+      await auditLoginFailure(deps, { kind: "vendor", id: r.id }, reservation, ctx, "wrong_password");
       throw badLogin();
     }
     if (r.status !== "active") {
+      await releaseAttempts(deps, loginLimit(deps, "vendor"), r.id);
       await deps.audit.record(
         { action: "vendor.login.refused", target: { type: "vendor", id: r.id }, details: { reason: r.status } },
         ctx,
@@ -360,6 +362,8 @@ export function createVendors(
         "vendors.login",
       );
     }
+    // The password was right: its reservation is released before the device is challenged.
+    await releaseAttempts(deps, loginLimit(deps, "vendor"), r.id);
     throw await challengeDevice(r, input.deviceId, ctx);
   }
 
@@ -380,7 +384,7 @@ export function createVendors(
            order by created_at desc limit 1`,
     );
     if (recent) return required(recent.id);
-    await otp.allowSend(r.phone);
+    await otp.allowSend(r.phone, "vendor");
     const challenge = await transact(
       deps,
       async (tx) => {
@@ -430,12 +434,14 @@ export function createVendors(
     );
     const wrong = (details?: unknown) =>
       new AppError("UNAUTHENTICATED", "The code is wrong or has expired; sign in again for a new one.", details);
+    // Counted before compared, outside the transaction (see users.verifyOtp).
+    const challenge = await otp.pendingById(input.challengeId, "vendor_device", deps.database.db);
+    const reservation = challenge ? await otp.reserve(challenge) : { ok: false as const };
     return transact(
       deps,
       async (tx) => {
-        const challenge = await otp.pendingById(input.challengeId, "vendor_device", tx);
-        if (!challenge?.subjectId || !challenge.deviceId) return deferred(wrong());
-        const result = await otp.check(challenge, input.code, tx);
+        if (!challenge?.subjectId || !challenge.deviceId || !reservation.ok) return deferred(wrong());
+        const result = await otp.check(challenge, input.code, reservation, tx);
         if (!result.ok) {
           await deps.audit.record(
             {

@@ -1,3 +1,4 @@
+import type { RequestMeta } from "../audit/service";
 import type { Database } from "../db/client";
 import { sqlState } from "../db/pg-errors";
 import { type IdempotentRequest, storedAnswer } from "../http/idempotency";
@@ -11,10 +12,12 @@ import type { Assumptions, PartyLookup, Payments, PaymentsPorts, Plan, UserLike,
  *
  * The plan is made from profiles cached in this process (users by id and phone, vendors by code), and
  * the statement checks everything the plan assumed (payments_assume): the session is live, each party is
- * active with the name, phone and KYC tier the plan used, and the payer's stored PIN hash equals the
- * proof computed from the PIN given, with no failed attempts and no lock. If anything differs — a stale
- * cache, a wrong PIN, a frozen account, an ended session — the statement changes nothing (KL010) and the
- * request takes the ordinary path, whose rules (src/identity, src/payments/service.ts) give the exact
+ * active with the name, phone and KYC tier the plan used, and the payer has no failed attempts and no lock.
+ * Then, with the payer's row locked, it compares the stored PIN hash with the proof computed from the PIN
+ * given: a mismatch is counted by that same statement and answered INVALID_PIN (a comparison nobody
+ * counted would let concurrent guesses outrun the limit). If anything else differs — a stale cache, a
+ * frozen account, an ended session — the statement changes nothing (KL010) and the request takes the
+ * ordinary path, whose rules (src/identity, src/payments/service.ts) give the exact
  * answer and record what must be recorded (a wrong PIN's count). So the cache can only make a request
  * slower, never let through one the ordinary path would refuse.
  */
@@ -32,6 +35,19 @@ export interface FastLaneDeps {
   payments: Pick<Payments, "commitAlone">;
   ports: Pick<PaymentsPorts, "users" | "vendors">;
   pinProof(userId: string, pin: string): { keyId: string; hash: string };
+  /** How many wrong PINs lock money movement, and for how long: the statement counts a mismatch itself. */
+  pinLimit: { max: number; lockSeconds: number };
+  /** The audited INVALID_PIN for a wrong PIN the statement already counted. */
+  pinRefused(
+    userId: string,
+    outcome: { attemptsRemaining: number; lockedUntil: Date | null },
+    meta: RequestMeta,
+  ): Promise<Error>;
+}
+
+/** What payments_execute answers, instead of moving money, for a wrong PIN it counted (drizzle/0012). */
+interface PinRejected {
+  pinRejected: { failures: number; lockedUntil: string | null };
 }
 
 export function createFastLane(deps: FastLaneDeps) {
@@ -89,7 +105,7 @@ export function createFastLane(deps: FastLaneDeps) {
    */
   async function attempt(
     request: IdempotentRequest,
-    caller: { userId: string; sessionId: string; pin: string },
+    caller: { userId: string; sessionId: string; pin: string; meta: RequestMeta },
     plan: (lookup: PartyLookup) => Promise<Plan>,
   ): Promise<{ status: 201; body: TransactionDto; replayed: boolean } | undefined> {
     let passedOn = false;
@@ -105,7 +121,7 @@ export function createFastLane(deps: FastLaneDeps) {
 
   async function answerFast(
     request: IdempotentRequest,
-    caller: { userId: string; sessionId: string; pin: string },
+    caller: { userId: string; sessionId: string; pin: string; meta: RequestMeta },
     plan: (lookup: PartyLookup) => Promise<Plan>,
   ): Promise<{ status: 201; body: TransactionDto; replayed: boolean } | undefined> {
     const seen = recordingLookup();
@@ -119,6 +135,7 @@ export function createFastLane(deps: FastLaneDeps) {
     }
     if (!seen.users.has(caller.userId)) return undefined;
     const assume: Assumptions = {
+      pinLimit: deps.pinLimit,
       session: { id: caller.sessionId, principalType: "user", principalId: caller.userId },
       users: [...seen.users.values()].map((u) => ({
         id: u.id,
@@ -130,7 +147,16 @@ export function createFastLane(deps: FastLaneDeps) {
       vendors: [...seen.vendors.values()].map((v) => ({ id: v.id, name: v.name, phone: v.phone })),
     };
     try {
-      return { status: 201, body: await deps.payments.commitAlone(planned, request, assume), replayed: false };
+      const result = await deps.payments.commitAlone<TransactionDto | PinRejected>(planned, request, assume);
+      if ("pinRejected" in result) {
+        const { failures, lockedUntil } = result.pinRejected;
+        throw await deps.pinRefused(
+          caller.userId,
+          { attemptsRemaining: deps.pinLimit.max - failures, lockedUntil: lockedUntil ? new Date(lockedUntil) : null },
+          caller.meta,
+        );
+      }
+      return { status: 201, body: result, replayed: false };
     } catch (failure) {
       if (sqlState(failure) === "KL010") {
         seen.forget();

@@ -82,7 +82,7 @@ async function moveMoney(
   const userId = c.get("principal")!.id;
   const fast = await deps.paymentsFastLane.attempt(
     request,
-    { userId, sessionId: sessionIdOf(c), pin: input.pin },
+    { userId, sessionId: sessionIdOf(c), pin: input.pin, meta: requestMeta(c) },
     plan,
   );
   if (fast) {
@@ -93,7 +93,7 @@ async function moveMoney(
   let planned: Plan;
   try {
     // Outside the transaction: PGlite runs one transaction at a time, and these reads need no isolation.
-    await deps.identity.users.verifyPin({ userId, pin: input.pin }, undefined, requestMeta(c));
+    await deps.identity.users.verifyPin({ userId, pin: input.pin }, requestMeta(c));
     planned = await plan();
   } catch (failure) {
     // A refusal now (a PIN changed since, a vendor frozen since) does not undo an answer already given.

@@ -71,6 +71,7 @@ export interface PartyLookup {
  * the caller's session, the users' and vendors' fields the plan used, and the payer's PIN proof.
  */
 export interface Assumptions {
+  pinLimit?: { max: number; lockSeconds: number };
   session: { id: string; principalType: "user"; principalId: string };
   users: (Pick<UserLike, "id" | "phone" | "name" | "kycTier"> & { pin?: { keyId: string; hash: string } })[];
   vendors: Pick<VendorLike, "id" | "name" | "phone">[];
@@ -484,9 +485,14 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
    * A plan with no beforeCommit as ONE autocommit statement, idempotency included (the fast lane):
    * KL010 when an assumption no longer holds, KL009 when the key already has an answer.
    */
-  async function commitAlone(plan: Plan, idempotency: IdempotentRequest, assume: Assumptions): Promise<TransactionDto> {
+  /** The fast lane's statement: the new transaction, or (with a PIN assumed) the refusal of a wrong PIN it counted. */
+  async function commitAlone<T = TransactionDto>(
+    plan: Plan,
+    idempotency: IdempotentRequest,
+    assume: Assumptions,
+  ): Promise<T> {
     const payload = statementOf(plan, { idempotency, assume });
-    return retrySerializable(() => callJson<TransactionDto>(database, "payments_execute", payload), {
+    return retrySerializable(() => callJson<T>(database, "payments_execute", payload), {
       maxRetries: config.serializableMaxRetries,
       label: "payments_execute",
     }).catch(refusedDeposit(plan));

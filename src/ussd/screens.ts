@@ -132,7 +132,7 @@ const asAppError = toAppError;
 async function checkPin(ctx: StepContext, pin: string): Promise<Step | null> {
   if (!isPin(pin)) return retry("pinFormat");
   try {
-    await ctx.deps.identity.users.verifyPin({ userId: userOf(ctx), pin }, undefined, ctx.meta);
+    await ctx.deps.identity.users.verifyPin({ userId: userOf(ctx), pin }, ctx.meta);
     return null;
   } catch (error) {
     if (!(error instanceof AppError)) throw error;

@@ -124,7 +124,8 @@ export function createWithdrawals(deps: Deps) {
       },
       meta,
     );
-    throw new AppError("UNAUTHENTICATED", "The password is wrong.", { reason: "WRONG_PASSWORD" });
+    // 403, not 401: the session is fine (apps read 401 as "sign in again"); this one confirmation failed.
+    throw new AppError("FORBIDDEN", "The password is wrong.", { reason: "WRONG_PASSWORD" });
   }
 
   /** Everything readable before money moves: owner, wallet, fee, accounts, and whether it needs approval. */

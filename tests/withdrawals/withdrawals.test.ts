@@ -336,7 +336,7 @@ describe("above the auto-approve line", () => {
 });
 
 describe("vendors", () => {
-  test("confirm with their password: completes, or waits for approval; a wrong password is 401", async () => {
+  test("confirm with their password: completes, or waits for approval; a wrong password is 403 WRONG_PASSWORD", async () => {
     const vendor = await createVendor(t);
     const session = await signInVendor(t, vendor);
     const payer = await fundedUser(100_000);
@@ -355,7 +355,10 @@ describe("vendors", () => {
     const vwallet = async () => (await t.request("GET", "/v1/vendor/wallet", { token: session.accessToken })).json;
 
     const wrong = await vwithdraw({ amount: 1_000, currency: "SZL", password: "not-it", destination: bank });
-    expect(wrong.status).toBe(401);
+    // 403 with a reason, not 401: the session is still good and the app must not sign the vendor out.
+    expect(wrong.status).toBe(403);
+    expect(wrong.json.error).toMatchObject({ code: "FORBIDDEN", details: { reason: "WRONG_PASSWORD" } });
+    expect((await t.request("GET", "/v1/vendor/wallet", { token: session.accessToken })).status).toBe(200);
     expect((await vwithdraw({ amount: 1_000, currency: "SZL", pin: PIN, destination: bank })).status).toBe(400);
     expect((await vwallet()).balance).toBe(60_000);
 
@@ -410,7 +413,7 @@ describe("vendors", () => {
       });
       statuses.push(res.status);
     }
-    expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    expect(statuses.slice(0, 5)).toEqual([403, 403, 403, 403, 403]);
     expect(statuses[5]).toBe(429);
   });
 });
