@@ -15,7 +15,7 @@ import type { IdentityDeps } from "./tx";
  * re-read the committed count, instead of aborting one another with serialization failures as they would
  * under the connection's default SERIALIZABLE (an attack would retry itself into the ground).
  *
- * The fast lane counts a wrong PIN with the same UPDATE inside its own statement (drizzle/0012).
+ * The fast lane counts a wrong PIN with the same UPDATE inside its own statement (drizzle/0011).
  */
 
 export interface AttemptLimit {

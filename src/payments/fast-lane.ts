@@ -45,7 +45,7 @@ export interface FastLaneDeps {
   ): Promise<Error>;
 }
 
-/** What payments_execute answers, instead of moving money, for a wrong PIN it counted (drizzle/0012). */
+/** What payments_execute answers, instead of moving money, for a wrong PIN it counted (drizzle/0011). */
 interface PinRejected {
   pinRejected: { failures: number; lockedUntil: string | null };
 }
