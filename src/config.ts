@@ -84,7 +84,9 @@ const identityEnv = {
   KESHLESS_OTP_PHONE_PER_DAY: int(1, 10_000).default(10),
   KESHLESS_OTP_IP_PER_HOUR: int(1, 1_000_000).default(2000),
   KESHLESS_AUTH_IP_PER_HOUR: int(1, 1_000_000).default(2000),
-  KESHLESS_TRUSTED_PROXY_HOPS: int(0, 10).default(1),
+  // 0: X-Forwarded-For is whatever the client wrote; only a deployment that knows its proxies trusts their entries
+  // (cloudbuild.yaml sets 1 for Cloud Run's front end).
+  KESHLESS_TRUSTED_PROXY_HOPS: int(0, 10).default(0),
   KESHLESS_PIN_MAX_ATTEMPTS: int(1, 20).default(5),
   KESHLESS_PIN_LOCK: int(1, 7 * 86_400).default(1800),
   KESHLESS_PIN_RESET_WINDOW: int(60, 3600).default(600),

@@ -145,6 +145,10 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
     KESHLESS_ENV: "test",
     KESHLESS_DATA_DIR: dataDir,
     LOG_LEVEL: "info",
+    // app.request has no socket: the tests stand in for Cloud Run's front end and name the client in
+    // X-Forwarded-For, as the deployment (cloudbuild.yaml) trusts one hop. The default, 0, is tested in
+    // tests/http/client-address.test.ts against a real server.
+    KESHLESS_TRUSTED_PROXY_HOPS: "1",
     ...TEST_SECRETS,
     ...(testDb.url ? { DATABASE_URL: testDb.url } : {}),
     ...env,
