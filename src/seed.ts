@@ -155,7 +155,7 @@ export async function seed(deps: Deps) {
     },
     vendors: {
       signIn:
-        "POST /v1/vendor/auth/login {email, password, deviceId}; a new deviceId answers 403 with details.challengeId and texts a code (read it at GET /dev/outbox?to=<phone>), then POST /v1/vendor/auth/device/verify {challengeId, code}.",
+        "POST /v1/vendor/auth/login {email, password, deviceId}; a new deviceId answers 403 with details.challengeId and texts a code (read it at GET /dev/outbox?to=<phone>), then POST /v1/vendor/auth/device/verify {challengeId, code} returns tokens and a deviceCredential (shown once): send it as deviceId from then on.",
       accounts: vendors,
     },
     users: {

@@ -3,7 +3,14 @@ import { decodeCursor, encodeCursor, type RequestMeta } from "../audit/service";
 import { sqlState } from "../db/pg-errors";
 import { AppError } from "../http/errors";
 import { newId } from "../lib/ids";
-import { auditLoginFailure, loginLimit, releaseAttempts, reserveAttempt } from "./attempts";
+import {
+  auditLockedOut,
+  auditLoginFailure,
+  loginLimit,
+  recordFailure,
+  releaseAttempts,
+  reserveAttempt,
+} from "./attempts";
 import { ADMIN_ROLES, type AdminRole, permissionsOf } from "./permissions";
 import { admins, authSessions } from "./schema";
 import { createSealer, matchTotp, newTotpSecret, type Passwords, passwordProblem } from "./secrets";
@@ -145,28 +152,29 @@ export function createAdmins(deps: IdentityDeps, tools: { passwords: Passwords; 
     const now = deps.now();
     // A locked account answers exactly as a wrong password does (and takes as long): the answer must not
     // tell an attacker which emails are admins'.
-    const reservation = await reserveAttempt(deps, loginLimit(deps, "admin"), r.id);
+    const limit = loginLimit(deps, "admin");
+    const who = { kind: "admin" as const, id: r.id };
+    const reservation = await reserveAttempt(deps, limit, r.id);
     if (!reservation.ok) {
       await passwords.burn(input.password);
-      await deps.audit.record(
-        { action: "admin.login.refused", target: { type: "admin", id: r.id }, details: { reason: "locked" } },
-        ctx,
-      );
+      await auditLockedOut(deps, who, reservation, ctx);
       throw badLogin();
     }
-    const who = { kind: "admin" as const, id: r.id };
     const passwordOk = await passwords.verify(input.password, r.passwordHash);
     const step = matchTotp(sealer.open(r.totpSecret), input.totp, now);
-    if (!passwordOk || step === null) {
-      await auditLoginFailure(deps, who, reservation, ctx, !passwordOk ? "wrong_password" : "wrong_totp");
-      throw badLogin();
-    }
-    if (step <= r.totpLastStep) {
-      await auditLoginFailure(deps, who, reservation, ctx, "totp_reused");
+    const refusal = !passwordOk
+      ? "wrong_password"
+      : step === null
+        ? "wrong_totp"
+        : step <= r.totpLastStep
+          ? "totp_reused"
+          : null;
+    if (refusal || step === null) {
+      await auditLoginFailure(deps, who, await recordFailure(deps, limit, r.id), ctx, refusal ?? "wrong_totp");
       throw badLogin();
     }
     if (r.status !== "active") {
-      await releaseAttempts(deps, loginLimit(deps, "admin"), r.id);
+      await releaseAttempts(deps, limit, r.id);
       await deps.audit.record(
         { action: "admin.login.refused", target: { type: "admin", id: r.id }, details: { reason: r.status } },
         ctx,

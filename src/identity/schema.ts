@@ -83,14 +83,22 @@ export const vendorDevices = pgTable(
     vendorId: text()
       .notNull()
       .references(() => vendors.id),
-    /** The app's own identifier for the install. */
+    /** The app's own name for the install (shown in the device list; proves nothing). */
     deviceId: text().notNull(),
+    /**
+     * SHA-256 hex of the device credential issued at verification — what the app then sends as `deviceId`
+     * to be a trusted device. Null for devices trusted before credentials existed: they count as untrusted.
+     */
+    credentialHash: text(),
     trustedAt: timestamp(tz).notNull(),
     lastSeenAt: timestamp(tz),
     revokedAt: timestamp(tz),
     revokedBy: text(),
   },
-  (t) => [uniqueIndex("vendor_devices_vendor_device_idx").on(t.vendorId, t.deviceId)],
+  (t) => [
+    uniqueIndex("vendor_devices_vendor_device_idx").on(t.vendorId, t.deviceId),
+    uniqueIndex("vendor_devices_credential_idx").on(t.credentialHash),
+  ],
 );
 
 export const admins = pgTable(

@@ -4,7 +4,7 @@ import type { Executor } from "../db/client";
 import { AppError } from "../http/errors";
 import { newId } from "../lib/ids";
 import { maskPhone, normalizePhone } from "../lib/phone";
-import { pinLimit, releaseAttempts, reserveAttempt } from "./attempts";
+import { checkUnderLock, pinLimit } from "./attempts";
 import type { OtpService } from "./otp";
 import { users } from "./schema";
 import { type Peppers, weakPinReason } from "./secrets";
@@ -257,7 +257,7 @@ export function createUsers(deps: IdentityDeps, tools: { peppers: Peppers; otp: 
    * Checks a transaction PIN. Throws INVALID_PIN (401) when wrong, ACCOUNT_FROZEN when frozen,
    * FORBIDDEN {lockedUntil} while locked after too many wrong PINs.
    *
-   * The attempt is reserved (counted) before the PIN is compared and released when it was right
+   * The PIN is compared under the user's row lock and its outcome written before the lock is let go
    * (src/identity/attempts.ts), so concurrent guesses cannot outrun the limit.
    */
   async function verifyPin(input: { userId: string; pin: string }, meta: RequestMeta = {}): Promise<void> {
@@ -267,18 +267,22 @@ export function createUsers(deps: IdentityDeps, tools: { peppers: Peppers; otp: 
     if (!r.pinHash || !r.pinKeyId)
       throw new AppError("FORBIDDEN", "Set a transaction PIN first.", { reason: "PIN_NOT_SET" });
     if (r.pinLockedUntil && r.pinLockedUntil > deps.now()) throw lockedError(r.pinLockedUntil);
-    const limit = pinLimit(deps);
-    const reservation = await reserveAttempt(deps, limit, r.id);
-    if (!reservation.ok) throw lockedError(reservation.lockedUntil);
+    const { pinHash, pinKeyId } = r;
     const pin = typeof input.pin === "string" ? input.pin : "";
-    if (/^\d{4,6}$/.test(pin) && peppers.pinMatches(r.id, pin, r.pinHash, r.pinKeyId)) {
-      const rehash = r.pinKeyId === peppers.currentKeyId ? undefined : peppers.hashPin(r.id, pin);
-      await releaseAttempts(deps, limit, r.id, rehash && { pin_hash: rehash.hash, pin_key_id: rehash.keyId });
-      return;
-    }
+    // A right PIN hashed under a retired pepper is rehashed under the current one, in the same write.
+    const rehashed = pinKeyId === peppers.currentKeyId ? undefined : peppers.hashPin(r.id, pin);
+    const outcome = await checkUnderLock(
+      deps,
+      pinLimit(deps),
+      r.id,
+      () => /^\d{4,6}$/.test(pin) && peppers.pinMatches(r.id, pin, pinHash, pinKeyId),
+      rehashed && { pin_hash: rehashed.hash, pin_key_id: rehashed.keyId },
+    );
+    if (outcome.ok) return;
+    if (outcome.locked) throw lockedError(outcome.lockedUntil);
     if (!peppers.knowsKey(r.pinKeyId))
       deps.logger.error({ userId: r.id, keyId: r.pinKeyId }, "PIN hashed under a pepper that is no longer configured");
-    throw await pinRefused(r.id, reservation, meta);
+    throw await pinRefused(r.id, outcome, meta);
   }
 
   /**

@@ -5,9 +5,17 @@ import type { Executor } from "../db/client";
 import { queryRows } from "../db/client";
 import { sqlMessage, sqlState } from "../db/pg-errors";
 import { AppError } from "../http/errors";
+import { randomToken, sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { normalizePhone } from "../lib/phone";
-import { auditLoginFailure, loginLimit, releaseAttempts, reserveAttempt } from "./attempts";
+import {
+  auditLockedOut,
+  auditLoginFailure,
+  loginLimit,
+  recordFailure,
+  releaseAttempts,
+  reserveAttempt,
+} from "./attempts";
 import type { OtpService } from "./otp";
 import { authSessions, vendorDevices, vendors } from "./schema";
 import { type Passwords, passwordProblem } from "./secrets";
@@ -71,6 +79,9 @@ const toDevice = (d: typeof vendorDevices.$inferSelect): VendorDevice => ({
   lastSeenAt: d.lastSeenAt?.toISOString() ?? null,
   revokedAt: d.revokedAt?.toISOString() ?? null,
 });
+
+/** Device credentials start with this, so a stale one is told from an install's name. */
+const CREDENTIAL_PREFIX = "kdc_";
 
 const badLogin = () => new AppError("UNAUTHENTICATED", "The email or password is wrong.");
 
@@ -316,33 +327,35 @@ export function createVendors(
       await deps.audit.record({ action: "vendor.login.failed", details: { reason: "unknown_email" } }, ctx);
       throw badLogin();
     }
-    const reservation = await reserveAttempt(deps, loginLimit(deps, "vendor"), r.id);
+    const limit = loginLimit(deps, "vendor");
+    const who = { kind: "vendor" as const, id: r.id };
+    const reservation = await reserveAttempt(deps, limit, r.id);
     if (!reservation.ok) {
-      await deps.audit.record(
-        { action: "vendor.login.refused", target: { type: "vendor", id: r.id }, details: { reason: "locked" } },
-        ctx,
-      );
+      await auditLockedOut(deps, who, reservation, ctx);
       throw lockedOut(reservation.lockedUntil);
     }
     if (!(await passwords.verify(input.password, r.passwordHash))) {
-      await auditLoginFailure(deps, { kind: "vendor", id: r.id }, reservation, ctx, "wrong_password");
-      throw badLogin();
+      const failure = await recordFailure(deps, limit, r.id);
+      await auditLoginFailure(deps, who, failure, ctx, "wrong_password");
+      throw failure.lockedUntil && !failure.lockedNow ? lockedOut(failure.lockedUntil) : badLogin();
     }
     if (r.status !== "active") {
-      await releaseAttempts(deps, loginLimit(deps, "vendor"), r.id);
+      await releaseAttempts(deps, limit, r.id);
       await deps.audit.record(
         { action: "vendor.login.refused", target: { type: "vendor", id: r.id }, details: { reason: r.status } },
         ctx,
       );
       throw r.status === "frozen" ? frozen("vendor") : badLogin();
     }
+    // Trusted means: `deviceId` is a credential we issued to this vendor's device and nobody revoked. Any
+    // other value — an install id the app chose, one an attacker guessed — is a new device to challenge.
     const [device] = await db
       .select()
       .from(vendorDevices)
       .where(
         and(
           eq(vendorDevices.vendorId, r.id),
-          eq(vendorDevices.deviceId, input.deviceId),
+          eq(vendorDevices.credentialHash, sha256Hex(input.deviceId)),
           isNull(vendorDevices.revokedAt),
         ),
       );
@@ -356,15 +369,19 @@ export function createVendors(
             .set({ failedLoginCount: 0, lockedUntil: null, lastLoginAt: now })
             .where(eq(vendors.id, r.id));
           await tx.update(vendorDevices).set({ lastSeenAt: now }).where(eq(vendorDevices.id, device.id));
-          return openVendorSession(r, input.deviceId, ctx, tx);
+          return openVendorSession(r, device.deviceId, ctx, tx);
         },
         undefined,
         "vendors.login",
       );
     }
     // The password was right: its reservation is released before the device is challenged.
-    await releaseAttempts(deps, loginLimit(deps, "vendor"), r.id);
-    throw await challengeDevice(r, input.deviceId, ctx);
+    await releaseAttempts(deps, limit, r.id);
+    // A credential that no longer counts (revoked, replaced) must not become the device's stored name.
+    const name = input.deviceId.startsWith(CREDENTIAL_PREFIX)
+      ? `device-${sha256Hex(input.deviceId).slice(0, 8)}`
+      : input.deviceId;
+    throw await challengeDevice(r, name, ctx);
   }
 
   /** The 403 for an unknown device; a code goes to the vendor's phone unless one was sent moments ago. */
@@ -427,7 +444,7 @@ export function createVendors(
   }: {
     ctx: RequestMeta;
     input: { challengeId: string; code: string };
-  }): Promise<Tokens & { vendor: Vendor }> {
+  }): Promise<Tokens & { vendor: Vendor; deviceCredential: string }> {
     await deps.rateLimiter.enforce(
       [{ key: `vendor-login:ip:${ctx.ip ?? "unknown"}`, limit: auth.authIpPerHour, periodSeconds: 3600 }],
       deps.now(),
@@ -457,12 +474,23 @@ export function createVendors(
         const r = await row(challenge.subjectId, tx);
         if (r?.status !== "active") return deferred(r?.status === "frozen" ? frozen("vendor") : wrong());
         const now = deps.now();
+        // The device's proof from now on: high-entropy, shown once (in this answer), stored only as a hash.
+        // Verifying a device name again issues a new credential and retires the old one.
+        const deviceCredential = `${CREDENTIAL_PREFIX}${randomToken(32)}`;
+        const credentialHash = sha256Hex(deviceCredential);
         await tx
           .insert(vendorDevices)
-          .values({ id: newId("dev"), vendorId: r.id, deviceId: challenge.deviceId, trustedAt: now, lastSeenAt: now })
+          .values({
+            id: newId("dev"),
+            vendorId: r.id,
+            deviceId: challenge.deviceId,
+            credentialHash,
+            trustedAt: now,
+            lastSeenAt: now,
+          })
           .onConflictDoUpdate({
             target: [vendorDevices.vendorId, vendorDevices.deviceId],
-            set: { trustedAt: now, lastSeenAt: now, revokedAt: null, revokedBy: null },
+            set: { credentialHash, trustedAt: now, lastSeenAt: now, revokedAt: null, revokedBy: null },
           });
         await tx.update(vendors).set({ failedLoginCount: 0, lastLoginAt: now }).where(eq(vendors.id, r.id));
         await deps.audit.record(
@@ -475,7 +503,7 @@ export function createVendors(
           ctx,
           tx,
         );
-        return openVendorSession(r, challenge.deviceId, ctx, tx);
+        return { ...(await openVendorSession(r, challenge.deviceId, ctx, tx)), deviceCredential };
       },
       undefined,
       "vendors.verifyDevice",

@@ -180,7 +180,10 @@ describe("vendor password", () => {
     const wrong = answers.filter((r) => r.status === 401);
     expect(wrong.length).toBeLessThanOrEqual(MAX);
     expect(wrong.length + answers.filter((r) => r.status === 403).length).toBe(12);
-    expect(await audited("vendor.login.failed", v.id)).toBe(wrong.length);
+    // A wrong password decided after a concurrent one locked the account is answered with the lock.
+    const compared = await audited("vendor.login.failed", v.id);
+    expect(compared).toBeLessThanOrEqual(MAX);
+    expect(compared).toBeGreaterThanOrEqual(wrong.length);
     const right = await t.request("POST", "/v1/vendor/auth/login", {
       body: { email: v.email, password: v.password, deviceId: "dev" },
     });

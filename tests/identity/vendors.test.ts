@@ -112,8 +112,10 @@ describe("vendor sign-in", () => {
     expect(ok.json).toMatchObject({ expiresIn: 900, vendor: { id: vendor.id, code: vendor.code } });
     secrets.add(ok.json.accessToken).add(ok.json.refreshToken);
 
-    // Now trusted: straight in.
-    const again = await login({ email: vendor.email, password: vendor.password, deviceId: "phone-1" });
+    // Now trusted — by the credential it was given, not by its name: straight in.
+    expect(ok.json.deviceCredential).toMatch(/^kdc_[\w-]{43}$/);
+    secrets.add(ok.json.deviceCredential);
+    const again = await login({ email: vendor.email, password: vendor.password, deviceId: ok.json.deviceCredential });
     expect(again.status).toBe(200);
     secrets.add(again.json.accessToken).add(again.json.refreshToken);
     const me = await t.request("GET", "/v1/vendor/me", { token: again.json.accessToken });
@@ -150,10 +152,10 @@ describe("vendor sign-in", () => {
 
   test("repeated failures lock the account, even against the right password, for a while", async () => {
     const vendor = await createVendor(t);
-    await signInVendor(t, vendor, "trusted");
+    const { deviceCredential: trusted } = await signInVendor(t, vendor, "trusted");
     for (let i = 0; i < 5; i++)
-      expect((await login({ email: vendor.email, password: "wrong-password!", deviceId: "trusted" })).status).toBe(401);
-    const locked = await login({ email: vendor.email, password: vendor.password, deviceId: "trusted" });
+      expect((await login({ email: vendor.email, password: "wrong-password!", deviceId: trusted })).status).toBe(401);
+    const locked = await login({ email: vendor.email, password: vendor.password, deviceId: trusted });
     expect(locked.status).toBe(403);
     expect(locked.json.error.code).toBe("FORBIDDEN");
     expect(locked.json.error.details.lockedUntil).toBeTruthy();
@@ -163,7 +165,7 @@ describe("vendor sign-in", () => {
     );
     t.deps.now = () => new Date(Date.now() + 16 * 60_000);
     try {
-      expect((await login({ email: vendor.email, password: vendor.password, deviceId: "trusted" })).status).toBe(200);
+      expect((await login({ email: vendor.email, password: vendor.password, deviceId: trusted })).status).toBe(200);
     } finally {
       t.deps.now = () => new Date();
     }
@@ -178,7 +180,7 @@ describe("vendor sign-in", () => {
     });
     const me = await t.request("GET", "/v1/vendor/me", { token: tokens.accessToken });
     expect(me.json.error.code).toBe("ACCOUNT_FROZEN");
-    const again = await login({ email: vendor.email, password: vendor.password, deviceId: "dev-f" });
+    const again = await login({ email: vendor.email, password: vendor.password, deviceId: tokens.deviceCredential });
     expect(again.status).toBe(403);
     expect(again.json.error.code).toBe("ACCOUNT_FROZEN");
   });
@@ -204,7 +206,7 @@ describe("trusted devices", () => {
     const vendor = await createVendor(t);
     const a = await signInVendor(t, vendor, "device-a");
     t.deps.now = () => new Date(Date.now() + 61_000); // past the code cooldown for the second device
-    let b: { accessToken: string };
+    let b: { accessToken: string; deviceCredential: string };
     try {
       b = await signInVendor(t, vendor, "device-b");
     } finally {
@@ -219,7 +221,8 @@ describe("trusted devices", () => {
     expect((await t.request("GET", "/v1/vendor/me", { token: a.accessToken })).status).toBe(200);
     t.deps.now = () => new Date(Date.now() + 122_000);
     try {
-      const back = await login({ email: vendor.email, password: vendor.password, deviceId: "device-b" });
+      // Its credential no longer counts: the device must verify again.
+      const back = await login({ email: vendor.email, password: vendor.password, deviceId: b.deviceCredential });
       expect(back.json.error.code).toBe("DEVICE_VERIFICATION_REQUIRED");
     } finally {
       t.deps.now = () => new Date();

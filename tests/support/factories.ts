@@ -87,18 +87,30 @@ export async function createVendor(t: TestContext, overrides: Partial<Omit<TestV
   return { ...input, id: vendor.id, code: vendor.code } satisfies TestVendor;
 }
 
-/** Signs a vendor in from `deviceId`, trusting the device through its OTP challenge when needed. */
+/** Device credentials the tests' "apps" hold, per vendor and install name, as a real app stores its own. */
+const deviceCredentials = new Map<string, string>();
+
+/**
+ * Signs a vendor in from the install named `deviceId`, as the app does: with the device credential it holds
+ * for that install, or — on first use — the name, then the OTP challenge, keeping the credential it returns.
+ */
 export async function signInVendor(t: TestContext, vendor: TestVendor, deviceId = "test-device") {
-  const body = { email: vendor.email, password: vendor.password, deviceId };
+  const held = `${vendor.id}:${deviceId}`;
+  const body = { email: vendor.email, password: vendor.password, deviceId: deviceCredentials.get(held) ?? deviceId };
   let res = await t.request("POST", "/v1/vendor/auth/login", { body });
   if (res.status === 403 && res.json?.error?.code === "DEVICE_VERIFICATION_REQUIRED") {
     const code = await latestCode(t, vendor.phone);
     res = await t.request("POST", "/v1/vendor/auth/device/verify", {
       body: { challengeId: res.json.error.details.challengeId, code },
     });
+    if (res.status === 200) deviceCredentials.set(held, res.json.deviceCredential);
   }
   if (res.status !== 200) throw new Error(`vendor sign-in: ${res.status} ${res.text}`);
-  return { accessToken: res.json.accessToken as string, refreshToken: res.json.refreshToken as string };
+  return {
+    accessToken: res.json.accessToken as string,
+    refreshToken: res.json.refreshToken as string,
+    deviceCredential: deviceCredentials.get(held)!,
+  };
 }
 
 export interface TestAdmin {

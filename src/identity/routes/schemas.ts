@@ -111,6 +111,16 @@ const tokens = {
 
 export const userSessionSchema = z.object({ ...tokens, user: userSchema }).openapi("UserSession");
 export const vendorSessionSchema = z.object({ ...tokens, vendor: vendorSchema }).openapi("VendorSession");
+export const deviceTrustedSchema = z
+  .object({
+    ...tokens,
+    vendor: vendorSchema,
+    deviceCredential: z.string().openapi({
+      description:
+        "Shown once: the app stores it and sends it as `deviceId` from now on. Revoking the device voids it.",
+    }),
+  })
+  .openapi("VendorDeviceTrusted");
 export const adminSessionSchema = z.object({ ...tokens, admin: adminSchema }).openapi("AdminSession");
 
 export const refreshBody = z.object({ refreshToken: z.string().min(1).max(200) }).openapi("RefreshRequest");

@@ -4,6 +4,7 @@ import { AppError } from "../../http/errors";
 import { createRouter, errorResponses, jsonContent, listOf } from "../../http/router";
 import {
   deviceSchema,
+  deviceTrustedSchema,
   emailField,
   idParam,
   jsonBody,
@@ -26,10 +27,19 @@ export function vendorRoutes() {
       tags: ["vendors: sign-in"],
       summary: "Sign in with email, password and this device",
       description:
-        "An unknown device gets 403 DEVICE_VERIFICATION_REQUIRED with `details.challengeId`, and a code goes to the vendor's phone. Repeated failures lock the account for a while (403 with `details.lockedUntil`).",
+        "`deviceId` is the device credential `POST /v1/vendor/auth/device/verify` returned to this device; only that counts as a trusted device. Anything else (on first use, the app's own name for the install) gets 403 DEVICE_VERIFICATION_REQUIRED with `details.challengeId`, and a code goes to the vendor's phone. Repeated failures lock the account for a while (403 with `details.lockedUntil`).",
       request: jsonBody(
         z
-          .object({ email: emailField, password: passwordField, deviceId: z.string().trim().min(1).max(128) })
+          .object({
+            email: emailField,
+            password: passwordField,
+            deviceId: z
+              .string()
+              .trim()
+              .min(1)
+              .max(128)
+              .openapi({ description: "The device credential once verified; before that, a name for the install" }),
+          })
           .openapi("VendorLoginRequest"),
       ),
       responses: { 200: jsonContent(vendorSessionSchema, "Signed in"), ...errorResponses(400, 401, 403, 429) },
@@ -45,14 +55,14 @@ export function vendorRoutes() {
       method: "post",
       path: "/v1/vendor/auth/device/verify",
       tags: ["vendors: sign-in"],
-      summary: "Trust the device with the code sent to the vendor's phone; returns tokens",
+      summary: "Trust the device with the code sent to the vendor's phone; returns tokens and the device credential",
       request: jsonBody(
         z
           .object({ challengeId: z.string().min(1).max(64), code: z.string().regex(/^\d{6}$/, "must be 6 digits") })
           .openapi("DeviceVerifyRequest"),
       ),
       responses: {
-        200: jsonContent(vendorSessionSchema, "Device trusted, signed in"),
+        200: jsonContent(deviceTrustedSchema, "Device trusted, signed in"),
         ...errorResponses(400, 401, 403, 429),
       },
     }),
