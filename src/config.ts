@@ -189,6 +189,7 @@ const envSchema = z.object({
   // No default here: it depends on KESHLESS_ENV (true only in development), applied in loadConfig.
   KESHLESS_WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool.optional(),
   KESHLESS_PAYMENT_REQUEST_TTL: int(60, 30 * 86_400).default(86_400),
+  KESHLESS_PAYMENT_REQUEST_LOOKUPS_PER_MINUTE: int(1, 10_000).default(30),
   ...identityEnv,
   ...ussdEnv,
   ...holdsEnv,
@@ -245,6 +246,8 @@ export interface Config {
   };
   /** Default life of a vendor payment request, in seconds. */
   paymentRequestTtl: number;
+  /** Payment-request code lookups (preview or pay) per user per minute: 7-digit codes must not be enumerable. */
+  paymentRequestLookupsPerMinute: number;
   eneza: EnezaConfig;
   yebolink: YeboLinkConfig;
   ussd: UssdConfig;
@@ -484,6 +487,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       allowPrivateNetworks: e.KESHLESS_WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? e.KESHLESS_ENV === "development",
     },
     paymentRequestTtl: e.KESHLESS_PAYMENT_REQUEST_TTL,
+    paymentRequestLookupsPerMinute: e.KESHLESS_PAYMENT_REQUEST_LOOKUPS_PER_MINUTE,
     ...identitySettings(e),
     ussd: {
       gatewaySecrets: { mtn: e.KESHLESS_USSD_GATEWAY_SECRET_MTN, at: e.KESHLESS_USSD_GATEWAY_SECRET_AT },

@@ -6,6 +6,7 @@ import { retrySerializable } from "../db/serializable";
 import { AppError } from "../http/errors";
 import type { Logger } from "../http/logger";
 import { createEnezaClient, createEnezaSimulator, type MessageSender, SendError } from "../integrations/eneza";
+import { createSealer } from "../identity/secrets";
 import { createYeboLinkClient, createYeboLinkSimulator } from "../integrations/yebolink";
 import { backoffMs } from "../lib/backoff";
 import { newId } from "../lib/ids";
@@ -20,7 +21,11 @@ export interface EnqueueInput {
   kind: string;
   /** Unique: a retried caller never queues the same message twice. */
   dedupeKey?: string;
-  /** Holds a code: blanked once delivered in production. */
+  /**
+   * Holds a code: stored sealed (AES-GCM) while it waits, opened only to hand it to the provider, and cleared
+   * once sent, failed or expired. In `outbox` mode (development) the dev outbox is the recipient: the sealed
+   * body is shown there until it expires, then cleared.
+   */
   sensitive?: boolean;
   /** Not worth sending after this (an OTP past its life). */
   expiresAt?: Date;
@@ -52,7 +57,7 @@ interface NotificationDeps {
   logger: Logger;
   config: Pick<
     Config,
-    "env" | "notifications" | "simulators" | "outbox" | "eneza" | "yebolink" | "serializableMaxRetries"
+    "env" | "notifications" | "simulators" | "outbox" | "eneza" | "yebolink" | "serializableMaxRetries" | "secrets"
   >;
   now: () => Date;
 }
@@ -106,6 +111,18 @@ export function buildSenders(config: NotificationDeps["config"]): MessageSender[
 export function createNotifications(deps: NotificationDeps, senders: MessageSender[] = buildSenders(deps.config)) {
   const { db } = deps.database;
   const log = deps.logger.child({ component: "notifications" });
+  // Its own key, derived: a database dump (or a support query) must not show a pending code.
+  const sealer = createSealer(`${deps.config.secrets.jwt}:notification-outbox`);
+  const SEALED = "sealed:";
+  /** What a row's body says to whoever reads it: a sealed body opened (unreadable under a rotated key). */
+  const readable = (body: string) => {
+    if (!body.startsWith(SEALED)) return body;
+    try {
+      return sealer.open(body.slice(SEALED.length));
+    } catch {
+      return "[sealed under a retired key]";
+    }
+  };
 
   async function enqueue(input: EnqueueInput, tx?: Executor): Promise<{ id: string; queued: boolean }> {
     const to = normalizePhone(input.to);
@@ -117,7 +134,7 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
       .values({
         id,
         toPhone: to,
-        body: input.body,
+        body: input.sensitive ? `${SEALED}${sealer.seal(input.body)}` : input.body,
         kind: input.kind,
         dedupeKey: input.dedupeKey ?? null,
         sensitive: input.sensitive ?? false,
@@ -145,7 +162,28 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
       columns: ["to_phone", "body", "kind"],
       expire: sql`o.expires_at <= ${now.toISOString()}::timestamptz`,
     });
+    await clearExpired(
+      expired.map((row) => row.id),
+      now,
+    );
     return { rows, expired: expired.length };
+  }
+
+  /**
+   * Clears the codes of expired rows: those the claim just expired, and — in `outbox` mode, where "sent"
+   * means "shown in the dev outbox" — delivered ones past their life.
+   */
+  async function clearExpired(ids: string[], now: Date) {
+    const devOutbox = deps.config.notifications === "outbox";
+    if (!ids.length && !devOutbox) return;
+    await db.transaction(
+      (tx) =>
+        tx.execute(sql`update notification_outbox set body = '[expired]'
+                        where sensitive and body like ${`${SEALED}%`}
+                          and (id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))
+                               ${devOutbox ? sql`or (status = 'sent' and expires_at <= ${now.toISOString()}::timestamptz)` : sql``})`),
+      { isolationLevel: "read committed" },
+    );
   }
 
   /** One attempt at one row: each channel in turn until one takes it. Touches no database. */
@@ -155,7 +193,7 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
     const errors: string[] = [];
     for (const sender of senders) {
       try {
-        const { messageId } = await sender.send({ to: row.to_phone, text: row.body });
+        const { messageId } = await sender.send({ to: row.to_phone, text: readable(row.body) });
         return {
           row,
           status: "sent",
@@ -212,10 +250,12 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
             next_attempt_at: o.nextAttemptAt.toISOString(),
           },
     );
+    // A code is cleared once it has left (or never will); the dev outbox keeps it, sealed, until it expires.
     const body =
-      deps.config.env === "production"
-        ? sql`case when r.status = 'sent' and o.sensitive then '[delivered]' else o.body end`
-        : sql`o.body`;
+      deps.config.notifications === "outbox"
+        ? sql`o.body`
+        : sql`case when o.sensitive and r.status = 'sent' then '[delivered]'
+                   when o.sensitive and r.status = 'failed' then '[undeliverable]' else o.body end`;
     const recorded = await retrySerializable(
       () =>
         db.transaction(
@@ -349,7 +389,7 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
       id: r.id,
       to: r.toPhone,
       channel: r.channel,
-      body: r.body,
+      body: readable(r.body),
       kind: r.kind,
       status: r.status,
       createdAt: r.createdAt.toISOString(),

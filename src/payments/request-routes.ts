@@ -1,6 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { userAuth, vendorAuth } from "../http/auth";
+import type { AppContext } from "../http/context";
 import { idempotent } from "../http/idempotency";
+import { rateLimit } from "../http/rate-limit";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
 import { transactionSchema } from "./dto";
 import { amountField, currencyField, pinField } from "./routes";
@@ -64,6 +66,21 @@ const idParam = z.object({ id: z.string().min(1).max(64) });
 const idempotencyHeader = z.object({
   "idempotency-key": z.string().min(1).max(255).openapi({ description: "Required on every money-moving POST." }),
 });
+
+/**
+ * Looking a code up — to preview or to pay it — spends from the caller's per-minute allowance: with 10^7
+ * codes, an unlimited caller could walk them all (issue 11 measured 250 lookups/s) and pay what it finds.
+ */
+const lookupLimit = rateLimit(
+  (c: AppContext) => [
+    {
+      key: `payment-request-lookup:${c.get("principal")!.id}`,
+      limit: c.get("deps").config.paymentRequestLookupsPerMinute,
+      periodSeconds: 60,
+    },
+  ],
+  "Too many payment-request lookups; try again in a minute.",
+);
 
 /** Vendors create and manage payment requests; users look one up by code and pay it. */
 export function paymentRequestRoutes() {
@@ -139,9 +156,9 @@ export function paymentRequestRoutes() {
       tags: ["payment requests"],
       summary: "What a payment request asks for: payee, amount, fee and total",
       security: bearer,
-      middleware: [userAuth] as const,
+      middleware: [userAuth, lookupLimit] as const,
       request: { params: codeParam },
-      responses: { 200: jsonContent(previewSchema, "The request"), ...errorResponses(400, 401, 403, 404) },
+      responses: { 200: jsonContent(previewSchema, "The request"), ...errorResponses(400, 401, 403, 404, 429) },
     }),
     async (c) => c.json(await c.get("deps").paymentRequests.preview(c.req.valid("param").code), 200),
   );
@@ -155,7 +172,7 @@ export function paymentRequestRoutes() {
       description:
         "A request is paid once: of two payers at once one gets 201, the other 409 CONFLICT (details.status says why: paid, cancelled, expired).",
       security: bearer,
-      middleware: [userAuth] as const,
+      middleware: [userAuth, lookupLimit] as const,
       request: {
         params: codeParam,
         headers: idempotencyHeader,

@@ -153,7 +153,12 @@ export function createWithdrawals(deps: Deps) {
     const { fee, bearer } = computeFee(config.fees, "withdrawal", amount);
     const debit = bearer === "sender" ? amount + fee : amount;
     const credit = bearer === "receiver" ? amount - fee : amount;
-    if (credit <= 0n) throw new AppError("VALIDATION_FAILED", "The amount does not cover the withdrawal fee.");
+    // A fee larger than the money withdrawn is never what anyone meant (E5 to take out E1): the smallest
+    // withdrawal is its own fee.
+    if (fee > amount || credit <= 0n)
+      throw new AppError("VALIDATION_FAILED", `The smallest withdrawal is the fee, ${formatAmount(fee)}.`, [
+        { path: "amount", message: `at least the withdrawal fee (${fee} cents)` },
+      ]);
     const [accountId, clearing, feeAccount] = await Promise.all([
       payments.walletOf(owner.type === "user" ? "user_wallet" : "vendor_wallet", owner.id),
       ledger.systemAccount("withdrawal_clearing", "SZL"),

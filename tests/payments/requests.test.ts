@@ -272,3 +272,26 @@ describe("paying a request", () => {
     await expectVerified();
   });
 });
+
+describe("codes cannot be walked", () => {
+  test("lookups are limited per user, concurrent ones included; other users are unaffected", async () => {
+    const walker = await fundedUser(0);
+    const limit = t.config.paymentRequestLookupsPerMinute;
+    const guesses = Array.from({ length: limit + 20 }, (_, i) => String(1_000_000 + i * 7_919).slice(0, 7));
+    const answers = await Promise.all(
+      guesses.map((code) => t.request("GET", `/v1/payment-requests/${code}`, { token: walker.accessToken })),
+    );
+    expect(answers.filter((r) => r.status !== 429)).toHaveLength(limit);
+    const refused = answers.find((r) => r.status === 429)!;
+    expect(refused.json.error.code).toBe("RATE_LIMITED");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Paying by code spends from the same allowance, before the PIN is looked at.
+    expect((await pay(walker.accessToken, "1234567")).status).toBe(429);
+
+    const created = await ask({ amount: 1_000, currency: "SZL" });
+    const someoneElse = await fundedUser(0);
+    expect(
+      (await t.request("GET", `/v1/payment-requests/${created.json.code}`, { token: someoneElse.accessToken })).status,
+    ).toBe(200);
+  });
+});

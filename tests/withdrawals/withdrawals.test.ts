@@ -417,3 +417,18 @@ describe("vendors", () => {
     expect(statuses[5]).toBe(429);
   });
 });
+
+describe("the smallest withdrawal", () => {
+  test("an amount below the fee is refused, naming amount, and moves nothing", async () => {
+    const user = await fundedUser(10_000);
+    const fee = 500; // the default withdrawal fee, E5 flat on the sender
+    const tiny = await withdraw(user.accessToken, body(100));
+    expect(tiny.status).toBe(400);
+    expect(tiny.json.error.code).toBe("VALIDATION_FAILED");
+    expect(tiny.json.error.details).toEqual([{ path: "amount", message: expect.stringContaining(`${fee} cents`) }]);
+    expect((await t.request("GET", "/v1/wallet", { token: user.accessToken })).json.balance).toBe(10_000);
+    // The fee itself is the smallest amount accepted.
+    expect((await withdraw(user.accessToken, body(fee))).status).toBe(201);
+    await expectVerified();
+  });
+});
