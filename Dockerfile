@@ -9,6 +9,8 @@ ARG PG_MAJOR=17
 FROM oven/bun:${BUN_VERSION}-slim AS deps
 WORKDIR /app
 COPY package.json bun.lock ./
+# bun install applies them (patchedDependencies): the postgres.js fixes for closed connections.
+COPY patches ./patches
 RUN bun install --frozen-lockfile --production --ignore-scripts
 
 FROM oven/bun:${BUN_VERSION}-slim AS runtime
