@@ -76,6 +76,7 @@ const identityEnv = {
   KESHLESS_JWT_ISSUER: z.string().min(1).default("keshless"),
   KESHLESS_ACCESS_TOKEN_TTL: int(60, 3600).default(900),
   KESHLESS_REFRESH_TOKEN_TTL: int(300, 90 * 86_400).default(30 * 86_400),
+  KESHLESS_REFRESH_GRACE_SECONDS: int(0, 300).default(30),
   KESHLESS_ADMIN_REFRESH_TOKEN_TTL: int(300, 7 * 86_400).default(12 * 3600),
   KESHLESS_OTP_TTL: int(60, 1800).default(300),
   KESHLESS_OTP_MAX_ATTEMPTS: int(1, 20).default(5),
@@ -266,6 +267,8 @@ export interface AuthConfig {
   issuer: string;
   accessTokenTtl: number;
   refreshTokenTtl: number;
+  /** A refresh token presented again within this many seconds of its exchange gets the same new pair (0: never). */
+  refreshGraceSeconds: number;
   adminRefreshTokenTtl: number;
   otpTtl: number;
   otpMaxAttempts: number;
@@ -577,6 +580,7 @@ function identitySettings(e: Env): Pick<Config, "auth" | "outbox" | "eneza" | "y
       issuer: e.KESHLESS_JWT_ISSUER,
       accessTokenTtl: e.KESHLESS_ACCESS_TOKEN_TTL,
       refreshTokenTtl: e.KESHLESS_REFRESH_TOKEN_TTL,
+      refreshGraceSeconds: e.KESHLESS_REFRESH_GRACE_SECONDS,
       adminRefreshTokenTtl: e.KESHLESS_ADMIN_REFRESH_TOKEN_TTL,
       otpTtl: e.KESHLESS_OTP_TTL,
       otpMaxAttempts: e.KESHLESS_OTP_MAX_ATTEMPTS,

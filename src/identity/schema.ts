@@ -197,8 +197,13 @@ export const refreshTokens = pgTable(
     tokenHash: text().notNull().unique(),
     createdAt: timestamp(tz).notNull(),
     expiresAt: timestamp(tz).notNull(),
-    /** Set when exchanged: presenting it again is reuse, and revokes the family. */
+    /**
+     * Set when exchanged: presenting it again within the refresh grace window gets the same new pair
+     * (`successorSealed`); after it, that is reuse, and revokes the family.
+     */
     usedAt: timestamp(tz),
+    /** The pair this exchange issued, sealed (AES-GCM), for a racing second exchange within the grace window. */
+    successorSealed: text(),
   },
   (t) => [index("refresh_tokens_session_idx").on(t.sessionId)],
 );

@@ -8,6 +8,7 @@ import { AppError } from "../http/errors";
 import { randomToken, sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { authSessions, refreshTokens } from "./schema";
+import { createSealer } from "./secrets";
 import { deferred, type IdentityDeps, transact } from "./tx";
 
 export type TokenKind = "user" | "vendor" | "admin";
@@ -50,6 +51,8 @@ export function createTokens(deps: IdentityDeps) {
     keys.set(k.kid, k.key);
   }
   const { issuer, accessTokenTtl } = deps.config.auth;
+  // Seals the pair an exchange issued, for the grace window (its own key, derived; never stored in the clear).
+  const successors = createSealer(`${deps.config.secrets.jwt}:refresh-successor`);
 
   async function signAccess(kind: TokenKind, claims: AccessClaims): Promise<string> {
     const now = Math.floor(deps.now().getTime() / 1000);
@@ -166,9 +169,10 @@ export function createTokens(deps: IdentityDeps) {
           principal_id: string;
           session_expires_at: string;
           revoked_at: string | null;
+          successor_sealed: string | null;
         }>(
           tx,
-          sql`select t.id, t.used_at, t.expires_at, s.id as session_id, s.principal_type, s.principal_id,
+          sql`select t.id, t.used_at, t.expires_at, t.successor_sealed, s.id as session_id, s.principal_type, s.principal_id,
                      s.expires_at as session_expires_at, s.revoked_at
                 from refresh_tokens t join auth_sessions s on s.id = t.session_id
                where t.token_hash = ${tokenHash}`,
@@ -176,7 +180,11 @@ export function createTokens(deps: IdentityDeps) {
         const row = rows[0];
         if (!row || row.principal_type !== kind) return deferred(invalid());
         if (row.revoked_at) return deferred(invalid());
-        if (row.used_at) {
+        const graceEnds = row.used_at
+          ? new Date(row.used_at).getTime() + deps.config.auth.refreshGraceSeconds * 1000
+          : 0;
+        const racing = Boolean(row.used_at && row.successor_sealed && now.getTime() < graceEnds);
+        if (row.used_at && !racing) {
           await tx
             .update(authSessions)
             .set({ revokedAt: now, revokedReason: "refresh_reuse" })
@@ -197,7 +205,17 @@ export function createTokens(deps: IdentityDeps) {
         const state = await principalState(kind, row.principal_id, row.session_id, tx);
         if (!state || state.status === "deleted") return deferred(invalid());
         if (state.status !== "active") return deferred(frozen(kind));
-        await tx.update(refreshTokens).set({ usedAt: now }).where(eq(refreshTokens.id, row.id));
+        if (racing) {
+          // A racing exchange of the same token: the pair the first one issued, not a second family member.
+          let issued: { accessToken: string; refreshToken: string };
+          try {
+            issued = JSON.parse(successors.open(row.successor_sealed!));
+          } catch {
+            return deferred(invalid()); // sealed under a JWT secret since rotated: sign in again
+          }
+          const age = Math.floor((now.getTime() - new Date(row.used_at!).getTime()) / 1000);
+          return { ...issued, expiresIn: Math.max(1, accessTokenTtl - age), principalId: row.principal_id };
+        }
         // Users and vendors stay signed in while they keep using the app; admins' sessions end on time.
         const expiresAt =
           kind === "admin" ? new Date(row.session_expires_at) : new Date(now.getTime() + refreshTtl(kind) * 1000);
@@ -205,6 +223,11 @@ export function createTokens(deps: IdentityDeps) {
           await tx.update(authSessions).set({ expiresAt }).where(eq(authSessions.id, row.session_id));
         const refreshToken = await newRefreshToken(tx, row.session_id, expiresAt);
         const accessToken = await signAccess(kind, { sub: row.principal_id, sid: row.session_id });
+        const successorSealed =
+          deps.config.auth.refreshGraceSeconds > 0
+            ? successors.seal(JSON.stringify({ accessToken, refreshToken }))
+            : null;
+        await tx.update(refreshTokens).set({ usedAt: now, successorSealed }).where(eq(refreshTokens.id, row.id));
         return { accessToken, refreshToken, expiresIn: accessTokenTtl, principalId: row.principal_id };
       },
       undefined,
