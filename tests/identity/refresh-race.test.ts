@@ -27,7 +27,7 @@ describe("refresh grace window", () => {
     expect(next.status).toBe(200);
     expect(next.json.refreshToken).not.toBe(refreshToken);
     const audit = await t.deps.audit.list({ action: "auth.refresh.reuse", limit: 50 });
-    expect(audit.data.filter((r) => r.actor?.id === user.id)).toHaveLength(0);
+    expect(audit.data.filter((r) => r.actorId === user.id)).toHaveLength(0);
   });
 
   test("after the window, the old token is reuse: 401 and the whole session ends", async () => {
