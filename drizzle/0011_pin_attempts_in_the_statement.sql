@@ -49,7 +49,8 @@ BEGIN
     RAISE EXCEPTION 'an assumption no longer holds' USING ERRCODE = 'KL010';
   END IF;
   IF v_payer IS NOT NULL AND v_hash IS DISTINCT FROM v_payer -> 'pin' ->> 'hash' THEN
-    -- The same count and lock as src/identity/attempts.ts reserve: the lock consumes the count.
+    -- The same count and lock as src/identity/attempts.ts checkUnderLock (the row is locked above): the lock
+    -- consumes the count.
     UPDATE users SET
       pin_failed_count = CASE WHEN pin_failed_count + 1 >= v_max THEN 0 ELSE pin_failed_count + 1 END,
       pin_locked_until = CASE WHEN pin_failed_count + 1 >= v_max THEN p_now + v_lock ELSE NULL END
