@@ -98,7 +98,7 @@ export function withdrawalRoutes() {
       path: "/v1/vendor/withdrawals",
       tags: ["vendors"],
       summary: "Withdraw the vendor's takings to a bank account or an agent",
-      description: `${description} Vendors have no PIN: they confirm with their account password (rate-limited per vendor).`,
+      description: `${description} Vendors have no PIN: they confirm with their account password (rate-limited per vendor). A wrong password is 403 FORBIDDEN with \`details.reason: "WRONG_PASSWORD"\` — the session stays valid (401 would read as signed out).`,
       security,
       request: { headers: idempotencyHeader, body: { content: { "application/json": { schema: vendorBody } } } },
       responses,
