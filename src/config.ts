@@ -159,6 +159,24 @@ const holdsEnv = {
   KESHLESS_ERS360_ESWATINI_MOBILE_PASSWORD: z.string().min(1).optional(),
 };
 
+/** Partners' funding limits (their prefunded float, checked on every deposit). Cents. */
+const partnersEnv = {
+  // No default here: it depends on KESHLESS_ENV (0 in production: nothing until finance tops a partner up).
+  KESHLESS_PARTNER_DEFAULT_FUNDING_LIMIT: int(0, Number.MAX_SAFE_INTEGER).optional(),
+};
+
+export interface PartnersConfig {
+  /** The funding limit a new partner starts with (cents): E10,000,000 in development and tests, 0 in production. */
+  defaultFundingLimit: number;
+}
+
+export const DEV_PARTNER_FUNDING_LIMIT = 1_000_000_000;
+
+function partnerSettings(e: Env): Pick<Config, "partners"> {
+  const fallback = e.KESHLESS_ENV === "production" ? 0 : DEV_PARTNER_FUNDING_LIMIT;
+  return { partners: { defaultFundingLimit: e.KESHLESS_PARTNER_DEFAULT_FUNDING_LIMIT ?? fallback } };
+}
+
 const envSchema = z.object({
   PORT: int(1, 65535).default(8080),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
@@ -194,6 +212,7 @@ const envSchema = z.object({
   ...identityEnv,
   ...ussdEnv,
   ...holdsEnv,
+  ...partnersEnv,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -257,6 +276,7 @@ export interface Config {
   /** Finished operational rows (notifications, webhook deliveries) older than `days` are deleted by the retention job. */
   retention: { days: number };
   cards: { fee: number };
+  partners: PartnersConfig;
   airtime: AirtimeConfig;
   ers360: Ers360Config;
   /** Secrets generated for this data dir because none were configured (development only). */
@@ -499,6 +519,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       termsUrl: e.KESHLESS_USSD_TERMS_URL,
     },
     ...holdsSettings(e),
+    ...partnerSettings(e),
     retention: { days: e.KESHLESS_RETENTION_DAYS },
     generatedSecrets: [...new Set(generated)],
   };

@@ -39,7 +39,7 @@ export interface Deps {
   paymentRequests: PaymentRequests;
   /** Admin search, trial balance and reversals (registers the "reversal" approval kind). */
   paymentsAdmin: PaymentsAdmin;
-  /** Maker-checker queue; withdrawals and cards register their kinds on it. */
+  /** Maker-checker queue; partners, withdrawals, cards and reversals register their kinds on it. */
   approvals: Approvals;
   withdrawals: Withdrawals;
   cards: Cards;
@@ -66,6 +66,8 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   deps.audit = createAudit(deps);
   deps.rateLimiter = createRateLimiter(deps);
   deps.notifications = createNotifications(deps);
+  // Before identity: partners register their approval kinds (partner creation, money-creating keys, top-ups).
+  deps.approvals = createApprovals(deps);
   deps.identity = createIdentity(deps);
   deps.webhooks = createWebhooks(deps);
   deps.payments = createPayments({
@@ -95,7 +97,6 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     payments: deps.payments,
     vendors: deps.identity.vendors,
   });
-  deps.approvals = createApprovals(deps);
   deps.paymentsAdmin = createPaymentsAdmin(deps);
   deps.withdrawals = createWithdrawals(deps);
   deps.cards = createCards(deps);

@@ -54,9 +54,9 @@ export const isSerializationFailure = (error: unknown) => {
 /**
  * The one place Postgres errors become API errors. Our own PL/pgSQL raises use class KL
  * (KL001 insufficient funds, KL002 not found, KL003 conflict, KL004 invalid, KL005 limit named by the message,
- * KL011 an Idempotency-Key held by a request still in flight). KL009 (the key already has a stored answer) and
- * KL010 (the payments fast lane's assumptions no longer hold) are answered by their callers; mapped here only
- * so that one escaping is still a clear answer, never a 500.
+ * KL011 an Idempotency-Key held by a request still in flight, KL012 a deposit past the partner's funding limit).
+ * KL009 (the key already has a stored answer) and KL010 (the payments fast lane's assumptions no longer hold) are
+ * answered by their callers; mapped here only so that one escaping is still a clear answer, never a 500.
  */
 export function mapDatabaseError(error: unknown): AppError | undefined {
   if (isConnectionFailure(error))
@@ -96,6 +96,12 @@ export function mapDatabaseError(error: unknown): AppError | undefined {
       return new AppError("VALIDATION_FAILED", message);
     case "KL005":
       return new AppError("LIMIT_EXCEEDED", `This would exceed the ${message} limit.`, { limit: message });
+    case "KL012":
+      return new AppError(
+        "LIMIT_EXCEEDED",
+        "This deposit would take the partner past its funding limit (its prefunded float); Keshless raises the limit once the bank's transfer into the trust account is confirmed.",
+        { limit: "funding" },
+      );
     case "KL011":
       return new AppError("IDEMPOTENCY_IN_PROGRESS", "A request with this Idempotency-Key is still being processed.");
     case "KL009":

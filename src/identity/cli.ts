@@ -1,5 +1,5 @@
 import type { RequestMeta } from "../audit/service";
-import { registerCommand, requireFlag } from "../cli";
+import { CliError, registerCommand, requireFlag } from "../cli";
 
 /** Operator commands: the first admin, vendors and partners before any dashboard exists. */
 
@@ -48,16 +48,34 @@ registerCommand("vendor:create", {
 });
 
 registerCommand("partner:create", {
-  describe: "create a partner, its settlement account and an API key (shown once): --name N [--scopes a,b]",
+  describe:
+    "create a partner, its settlement account and an API key (shown once), live at once (the operator's channel, " +
+    "with database access; admins over HTTP need a second admin's approval): --name N [--scopes a,b] " +
+    "[--funding-limit CENTS (default KESHLESS_PARTNER_DEFAULT_FUNDING_LIMIT: 0 in production)]",
   run: async (deps, flags) => {
     const scopes = flags.scopes
       ?.split(",")
       .map((s) => s.trim())
       .filter(Boolean);
+    const limit = flags["funding-limit"];
+    if (limit !== undefined && !/^\d{1,16}$/.test(limit))
+      throw new CliError("--funding-limit must be a whole number of cents, 0 or more");
     const partner = await deps.identity.partners.create({
       ctx: cli,
-      input: { name: requireFlag(flags, "name"), ...(scopes?.length ? { scopes } : {}) },
+      input: {
+        name: requireFlag(flags, "name"),
+        ...(scopes?.length ? { scopes } : {}),
+        ...(limit !== undefined ? { fundingLimit: Number(limit) } : {}),
+      },
     });
-    return { result: { id: partner.id, apiKey: partner.apiKey, name: partner.name, scopes: partner.key.scopes } };
+    return {
+      result: {
+        id: partner.id,
+        apiKey: partner.apiKey,
+        name: partner.name,
+        scopes: partner.key.scopes,
+        fundingLimit: partner.fundingLimit,
+      },
+    };
   },
 });

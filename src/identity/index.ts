@@ -1,5 +1,6 @@
 import { createAdmins } from "./admins";
 import { createOtp } from "./otp";
+import { createPartnerFunding } from "./partner-funding";
 import { createPartners } from "./partners";
 import { createPasswords, createPeppers } from "./secrets";
 import { createTokens } from "./tokens";
@@ -8,6 +9,7 @@ import { createUsers } from "./users";
 import { createVendors } from "./vendors";
 
 export type { Admin } from "./admins";
+export type { FundingChange, PartnerFunding } from "./partner-funding";
 export type { Partner, PartnerKey } from "./partners";
 export type { Permission } from "./permissions";
 export type { TokenKind, Tokens } from "./tokens";
@@ -30,6 +32,8 @@ export function createIdentity(deps: IdentityDeps) {
     vendors: createVendors(deps, { passwords, otp, tokens }),
     admins: createAdmins(deps, { passwords, tokens }),
     partners: createPartners(deps),
+    /** Partners' funding limits: top-ups (maker-checker), decreases, what each has used. */
+    partnerFunding: createPartnerFunding(deps),
   };
 }
 

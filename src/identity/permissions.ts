@@ -20,6 +20,8 @@ export const PERMISSIONS = {
   "admins:manage": ["super_admin"],
   "partners:read": ["super_admin", "finance", "compliance"],
   "partners:manage": ["super_admin", "finance"],
+  // Requesting and approving a partner's funding top-up (its prefunded float), and lowering it.
+  "partners:fund": ["super_admin", "finance"],
   "audit:read": ["super_admin", "compliance"],
   "transactions:read": ALL,
   "transactions:reverse": ["super_admin", "finance"],

@@ -133,13 +133,57 @@ export const partners = pgTable(
   {
     id: text().primaryKey(),
     name: text().notNull(),
-    /** active · suspended */
+    /** pending (waiting for a second admin) · active · suspended · rejected (refused or expired while pending) */
     status: text().notNull().default("active"),
+    /**
+     * Cents the partner may have deposited, net of reversals: its prefunded float (a net debit cap). Deposits
+     * may take its settlement account down to -fundingLimit (drizzle/0012 payments_commit); raised by top-ups.
+     */
+    fundingLimit: bigint({ mode: "bigint" }).notNull().default(sql`0`),
     createdBy: text(),
     createdAt: timestamp(tz).notNull().defaultNow(),
     updatedAt: timestamp(tz).notNull().defaultNow(),
   },
-  (t) => [check("partners_status", sql`${t.status} in ('active','suspended')`)],
+  (t) => [
+    check("partners_status", sql`${t.status} in ('pending','active','suspended','rejected')`),
+    check("partners_funding_limit", sql`${t.fundingLimit} >= 0`),
+  ],
+);
+
+/** Each change of a partner's funding limit: top-ups (maker-checker, with the bank's reference) and decreases. */
+export const partnerFundingChanges = pgTable(
+  "partner_funding_changes",
+  {
+    id: text().primaryKey(),
+    partnerId: text()
+      .notNull()
+      .references(() => partners.id),
+    /** top_up · decrease */
+    kind: text().notNull(),
+    amount: bigint({ mode: "bigint" }).notNull(),
+    currency: text().notNull().default("SZL"),
+    /** The bank's reference of the transfer into the trust account (top-ups). */
+    bankReference: text(),
+    note: text(),
+    /** pending · applied · rejected · expired */
+    status: text().notNull(),
+    approvalId: text(),
+    requestedBy: text(),
+    decidedBy: text(),
+    limitBefore: bigint({ mode: "bigint" }),
+    limitAfter: bigint({ mode: "bigint" }),
+    createdAt: timestamp(tz).notNull(),
+    decidedAt: timestamp(tz),
+  },
+  (t) => [
+    uniqueIndex("partner_funding_changes_reference_idx")
+      .on(t.partnerId, t.bankReference)
+      .where(sql`${t.kind} = 'top_up' and ${t.status} in ('pending','applied')`),
+    index("partner_funding_changes_partner_idx").on(t.partnerId, t.createdAt.desc(), t.id.desc()),
+    check("partner_funding_changes_kind", sql`${t.kind} in ('top_up','decrease')`),
+    check("partner_funding_changes_status", sql`${t.status} in ('pending','applied','rejected','expired')`),
+    check("partner_funding_changes_amount", sql`${t.amount} > 0`),
+  ],
 );
 
 export const partnerApiKeys = pgTable(
@@ -159,6 +203,8 @@ export const partnerApiKeys = pgTable(
     revokedAt: timestamp(tz),
     lastUsedAt: timestamp(tz),
     rotatedFrom: text(),
+    /** The approval request a key with deposits:create waits for: it authenticates nothing until approved. */
+    pendingApproval: text(),
     createdBy: text(),
     createdAt: timestamp(tz).notNull().defaultNow(),
   },

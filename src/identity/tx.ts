@@ -1,3 +1,4 @@
+import type { Approvals } from "../approvals/service";
 import type { Audit } from "../audit/service";
 import type { Config } from "../config";
 import type { Database, Executor } from "../db/client";
@@ -15,6 +16,8 @@ export interface IdentityDeps {
   database: Database;
   ledger: Ledger;
   audit: Audit;
+  /** The maker-checker queue: partners register their kinds on it. */
+  approvals: Approvals;
   notifications: Notifications;
   rateLimiter: RateLimiter;
   now: () => Date;

@@ -26,7 +26,8 @@ export type IdPrefix =
   | "rvr"
   | "apr"
   | "job"
-  | "crd";
+  | "crd"
+  | "fnd";
 
 export function newId(prefix: IdPrefix, length = 20): string {
   const bytes = randomBytes(length);

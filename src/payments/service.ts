@@ -455,6 +455,8 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
       body,
       // Only a single-shard wallet (a user's) has one balance right after an entry; a sharded one's is a sum.
       ...(viewer.type === "user" ? { balanceOf: viewer.account } : {}),
+      // Whatever a partner pays (deposits) is held to its funding limit in the statement itself (drizzle/0012).
+      ...(plan.payer.type === "partner" ? { funding: { partner: plan.payer.id, account: plan.payer.account } } : {}),
       notifications: plan.notifications.map((m) => ({ id: newId("ntf"), ...m })),
       webhooks: (plan.webhooks ?? []).map((w) => ({ id: newId("evt"), ...w })),
       ...extra,

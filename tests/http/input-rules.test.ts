@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { encodeCursor } from "../../src/audit/service";
 import { queryRows } from "../../src/db/client";
+import { MAX_FUNDING_CHANGE } from "../../src/identity/partner-funding";
 import { createAdmin, createPartner, createVendor, signInAdmin, signInUser } from "../support/factories";
 import { createTestContext, type TestResponse } from "../support/harness";
 
@@ -321,7 +322,13 @@ describe("/openapi.json publishes the configured amount maximum", () => {
       ]),
     );
     for (const [route, amount] of Object.entries(amounts)) {
-      const expected = route === "POST /v1/airtime" ? t.config.airtime.maxAmount : MAX_AMOUNT;
+      // A partner's funding limit changes by admin request, moving no money: its own bound (partner-funding.ts).
+      const expected =
+        route === "POST /v1/airtime"
+          ? t.config.airtime.maxAmount
+          : route.startsWith("POST /admin/v1/partners/{id}/funding")
+            ? MAX_FUNDING_CHANGE
+            : MAX_AMOUNT;
       expect({ route, maximum: amount.maximum }).toEqual({ route, maximum: expected });
     }
     expect(t.config.maxAmount).toBe(MAX_AMOUNT);

@@ -15,39 +15,50 @@ const secrets = new Set<string>();
 const withKey = (apiKey: string) => ({ headers: { "x-api-key": apiKey } });
 
 describe("partners and API keys", () => {
-  test("an admin creates a partner: settlement account opened, key shown once, only its hash stored", async () => {
+  test("an admin asks for a partner, a second approves: settlement account opened, key shown once, only its hash stored", async () => {
     const admin = await signInAdmin(t, await createAdmin(t, "finance"));
+    const checker = await signInAdmin(t, await createAdmin(t, "super_admin"));
     const res = await t.request("POST", "/admin/v1/partners", {
       token: admin.accessToken,
       body: { name: "Eswatini Bank" },
     });
-    expect(res.status).toBe(201);
+    // Dual control (tests/identity/partner-dual-control.test.ts): 202, the key inert until a second admin approves.
+    expect(res.status).toBe(202);
     secrets.add(res.json.apiKey);
-    expect(res.json).toMatchObject({ name: "Eswatini Bank", status: "active" });
+    expect(res.json).toMatchObject({ kind: "partner", status: "pending" });
+    expect(res.json.partner).toMatchObject({ name: "Eswatini Bank", status: "pending" });
     expect(res.json.apiKey).toMatch(/^kl_test_[A-Za-z0-9_-]{40}$/);
     expect(res.json.key.prefix).toBe(res.json.apiKey.slice(0, 16));
     expect(res.json.key.scopes.sort()).toEqual(["deposits:create", "transactions:read"]);
-    const settlement = await t.deps.ledger.findAccount("partner_settlement", res.json.id, "SZL");
-    expect(settlement).toMatchObject({ guarded: false, shardCount: t.config.hotAccountShards });
-    expect(settlement!.code).toBe(`partner_settlement:${res.json.id}:SZL`);
+    const partnerId = res.json.partner.id;
+    const approved = await t.request("POST", `/admin/v1/approvals/${res.json.id}/approve`, {
+      token: checker.accessToken,
+      headers: { "idempotency-key": `approve-${res.json.id}` },
+      body: {},
+    });
+    expect(approved.status).toBe(200);
+    // One balance row: every deposit checks the funding limit against it in its own statement.
+    const settlement = await t.deps.ledger.findAccount("partner_settlement", partnerId, "SZL");
+    expect(settlement).toMatchObject({ guarded: false, shardCount: 1 });
+    expect(settlement!.code).toBe(`partner_settlement:${partnerId}:SZL`);
     const rows = await queryRows<{ key_hash: string }>(
       t.deps.database.db,
-      sql`select key_hash from partner_api_keys where partner_id = ${res.json.id}`,
+      sql`select key_hash from partner_api_keys where partner_id = ${partnerId}`,
     );
     expect(rows[0]!.key_hash).toMatch(/^[0-9a-f]{64}$/);
     const dump = JSON.stringify(await queryRows(t.deps.database.db, sql`select * from partner_api_keys`));
     expect(dump).not.toContain(res.json.apiKey.slice(16));
-    const keys = await t.request("GET", `/admin/v1/partners/${res.json.id}/keys`, { token: admin.accessToken });
+    const keys = await t.request("GET", `/admin/v1/partners/${partnerId}/keys`, { token: admin.accessToken });
     expect(JSON.stringify(keys.json)).not.toContain(res.json.apiKey);
-    expect(await t.deps.identity.partners.get(res.json.id)).toEqual({
-      id: res.json.id,
+    expect(await t.deps.identity.partners.get(partnerId)).toEqual({
+      id: partnerId,
       name: "Eswatini Bank",
       status: "active",
     });
 
     const me = await t.request("GET", "/partner/v1/me", withKey(res.json.apiKey));
     expect(me.status).toBe(200);
-    expect(me.json).toMatchObject({ id: res.json.id, name: "Eswatini Bank" });
+    expect(me.json).toMatchObject({ id: partnerId, name: "Eswatini Bank" });
   });
 
   test("missing, malformed and unknown keys are 401", async () => {
@@ -104,7 +115,8 @@ describe("partners and API keys", () => {
   });
 
   test("rotation: both keys work during the overlap, then only the new one", async () => {
-    const partner = await createPartner(t);
+    // A key without deposits:create rotates in one step (one that has it: tests/identity/partner-dual-control.test.ts).
+    const partner = await createPartner(t, { scopes: ["transactions:read", "webhooks:manage"] });
     const admin = await signInAdmin(t, await createAdmin(t, "finance"));
     const rotated = await t.request("POST", `/admin/v1/partners/${partner.id}/keys/${partner.keyId}/rotate`, {
       token: admin.accessToken,

@@ -149,9 +149,10 @@ export async function signInAdmin(t: TestContext, admin: TestAdmin) {
   return { accessToken: res.json.accessToken as string, refreshToken: res.json.refreshToken as string };
 }
 
+/** A live partner through the direct path the operator's CLI uses (no approval); `fundingLimit` defaults to the config's. */
 export async function createPartner(
   t: TestContext,
-  options: { scopes?: string[]; ratePerMinute?: number; name?: string } = {},
+  options: { scopes?: string[]; ratePerMinute?: number; name?: string; fundingLimit?: number } = {},
 ) {
   const partner = await t.deps.identity.partners.create({
     ctx: { actor: { type: "system", id: "test" } },
@@ -159,6 +160,7 @@ export async function createPartner(
       name: options.name ?? `Bank ${randomBytes(3).toString("hex")}`,
       ...(options.scopes ? { scopes: options.scopes } : {}),
       ...(options.ratePerMinute ? { ratePerMinute: options.ratePerMinute } : {}),
+      ...(options.fundingLimit !== undefined ? { fundingLimit: options.fundingLimit } : {}),
     },
   });
   return { id: partner.id, apiKey: partner.apiKey, keyId: partner.key.id };

@@ -78,7 +78,13 @@ export const adminSchema = z
   .openapi("Admin");
 
 export const partnerSchema = z
-  .object({ id: z.string().openapi({ example: "prt_…" }), name: z.string(), status: z.enum(["active", "suspended"]) })
+  .object({
+    id: z.string().openapi({ example: "prt_…" }),
+    name: z.string(),
+    status: z.enum(["pending", "active", "suspended", "rejected"]).openapi({
+      description: "pending: waiting for a second admin's approval · rejected: refused or expired while pending",
+    }),
+  })
   .openapi("Partner");
 
 export const partnerKeySchema = z
@@ -93,6 +99,10 @@ export const partnerKeySchema = z
     revokedAt: z.string().nullable(),
     lastUsedAt: z.string().nullable(),
     rotatedFrom: z.string().nullable(),
+    pendingApproval: z
+      .string()
+      .nullable()
+      .openapi({ description: "The approval request this key waits for; it authenticates nothing until approved" }),
   })
   .openapi("PartnerKey");
 
