@@ -191,6 +191,9 @@ const envSchema = z.object({
   KESHLESS_DASHBOARD_ORIGIN: z.string().default("http://localhost:5173"),
   KESHLESS_GCP_PROJECT: z.string().optional(),
   KESHLESS_DB_POOL_MAX: int(1, 200).default(10),
+  // With the database unreachable, a request answers 503 within about connect + acquire, never waits longer.
+  KESHLESS_DB_CONNECT_TIMEOUT_MS: int(100, 60_000).default(3000),
+  KESHLESS_DB_ACQUIRE_TIMEOUT_MS: int(100, 120_000).default(5000),
   KESHLESS_MAX_BODY_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
   KESHLESS_MAX_AMOUNT: int(1, Number.MAX_SAFE_INTEGER).default(10_000_000),
   KESHLESS_FEES: jsonOf(feeSchedule).optional(),
@@ -227,6 +230,9 @@ export interface Config {
   dashboardOrigin: string;
   gcpProject: string | undefined;
   dbPoolMax: number;
+  /** Opening a Postgres connection / waiting for a pool connection, in ms (then 503 UNAVAILABLE). */
+  dbConnectTimeoutMs: number;
+  dbAcquireTimeoutMs: number;
   maxBodyBytes: number;
   maxAmount: number;
   fees: FeeSchedule;
@@ -482,6 +488,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     dashboardOrigin: e.KESHLESS_DASHBOARD_ORIGIN,
     gcpProject: e.KESHLESS_GCP_PROJECT,
     dbPoolMax: e.KESHLESS_DB_POOL_MAX,
+    dbConnectTimeoutMs: e.KESHLESS_DB_CONNECT_TIMEOUT_MS,
+    dbAcquireTimeoutMs: e.KESHLESS_DB_ACQUIRE_TIMEOUT_MS,
     maxBodyBytes: e.KESHLESS_MAX_BODY_BYTES,
     maxAmount: e.KESHLESS_MAX_AMOUNT,
     fees: { ...DEFAULT_FEES, ...(e.KESHLESS_FEES ?? {}) },

@@ -25,11 +25,26 @@ export interface DatabaseOptions {
   /** Folder for the embedded database; undefined with no URL means in memory (tests). */
   dataDir?: string | undefined;
   poolMax?: number;
+  /** Postgres only: how long opening a connection may take (TCP, TLS, startup, auth), then CONNECT_TIMEOUT. */
+  connectTimeoutMs?: number;
+  /**
+   * Postgres only: how long a query, transaction or reserved connection waits for a free pool connection, then
+   * CONNECTION_ACQUIRE_TIMEOUT (never sent). With the connect timeout, this bounds a request when the database is
+   * unreachable: it answers 503 instead of waiting in the pool's queue behind every other request.
+   */
+  acquireTimeoutMs?: number;
 }
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
+export const DEFAULT_ACQUIRE_TIMEOUT_MS = 5000;
 
 /**
  * Every connection defaults to SERIALIZABLE: ledger writes must be, and a single-statement write
  * (the ledger's one-round-trip functions) then needs no BEGIN/SET/COMMIT round trips of its own.
+ *
+ * postgres.js is patched (patches/postgres@3.4.9.patch): a connection that closes under a query, a reserved
+ * connection or a transaction settles what was waiting on it with CONNECTION_CLOSED instead of crashing the
+ * process or hanging, and `acquire_timeout` (our addition) bounds the wait for a pool connection.
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
@@ -37,6 +52,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const { drizzle } = await import("drizzle-orm/postgres-js");
     const sql = postgresJs(options.databaseUrl, {
       max: options.poolMax ?? 10,
+      // Both in seconds for postgres.js.
+      connect_timeout: (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS) / 1000,
+      acquire_timeout: (options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS) / 1000,
+      // Seconds between a failed connection attempt and the next one on that slot. postgres.js grows it to 20 s
+      // as failures add up, so after an outage the pool would come back that late (and a query handed to a
+      // closed slot waits it out); capped at 1 s, the pool is back within a second of the database.
+      backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 1),
       onnotice: () => {},
       connection: { default_transaction_isolation: "serializable", application_name: "keshless" },
       types: { bigint: postgresJs.BigInt },

@@ -34,15 +34,42 @@ const CONNECTION_CODES = new Set([
   "EHOSTUNREACH",
   "ENOTFOUND",
   "EPIPE",
+  "ECONNABORTED",
+  "ENETUNREACH",
+  "EAI_AGAIN",
   "CONNECT_TIMEOUT",
   "CONNECTION_CLOSED",
   "CONNECTION_ENDED",
   "CONNECTION_DESTROYED",
+  // No pool connection became free within KESHLESS_DB_ACQUIRE_TIMEOUT_MS (the query was never sent).
+  "CONNECTION_ACQUIRE_TIMEOUT",
 ]);
 
 function isConnectionFailure(error: unknown): boolean {
   let e: any = error;
   for (let depth = 0; e && depth < 4; depth++, e = e.cause) if (CONNECTION_CODES.has(e.code)) return true;
+  return false;
+}
+
+// Of those, the ones where the statement never reached a database session (no connection could be had).
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_ACQUIRE_TIMEOUT",
+]);
+
+/**
+ * The database could not be reached at all: the statement was not run, and another query now would only wait
+ * out the same timeouts. Callers that look something up after a failure (a stored idempotent answer, the
+ * ordinary path after the fast lane) give up at once on these, so a request stays within one timeout.
+ */
+export function isDatabaseUnreachable(error: unknown): boolean {
+  let e: any = error;
+  for (let depth = 0; e && depth < 4; depth++, e = e.cause) if (UNREACHABLE_CODES.has(e.code)) return true;
   return false;
 }
 

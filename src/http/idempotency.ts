@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 import { type Database, type Executor, queryRows } from "../db/client";
-import { sqlState } from "../db/pg-errors";
+import { isDatabaseUnreachable, sqlState } from "../db/pg-errors";
 import { serializable } from "../db/serializable";
 import { sha256Hex } from "../lib/crypto";
 import type { AppContext } from "./context";
@@ -56,7 +56,8 @@ export async function storedAnswer<T>(
 ): Promise<Outcome<T> & { replayed: true }> {
   const inFlight =
     sqlState(failure) === "KL011" || (failure instanceof AppError && failure.code === "IDEMPOTENCY_IN_PROGRESS");
-  if (inFlight) throw failure;
+  // Unreachable: no answer can be looked up either (and looking would wait out the timeouts a second time).
+  if (inFlight || isDatabaseUnreachable(failure)) throw failure;
   const [stored] = await queryRows<{ request_hash: string; status: number; body: unknown }>(
     database.db,
     sql`select request_hash, status, body from idempotency_keys where scope = ${request.scope} and key = ${request.key}`,

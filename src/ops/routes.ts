@@ -14,6 +14,32 @@ const readiness = z
 
 const EXPECTED_MIGRATIONS = expectedMigrationCount();
 
+/**
+ * How long /ready waits for the database to answer `select 1` before it says unreachable: a probe must get an
+ * answer in time (Cloud Run's, a load balancer's, an operator's curl), and a database that does not answer at
+ * all — stopped, failing over, black-holed — would otherwise hold it for the connect and acquire timeouts.
+ */
+export const READY_PROBE_TIMEOUT_MS = 1500;
+
+/** Resolves true when `probe` succeeds within `ms`; false when it fails or is still waiting. */
+async function answersWithin(query: PromiseLike<unknown>, ms: number): Promise<boolean> {
+  // Once: a drizzle query runs again on every then().
+  const probe = Promise.resolve(query);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([probe.then(() => true), late]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+    // The probe goes on after a timeout; its eventual failure is expected and is not an unhandled rejection.
+    probe.catch(() => {});
+  }
+}
+
 export function opsRoutes() {
   const router = createRouter();
 
@@ -43,13 +69,13 @@ export function opsRoutes() {
     async (c) => {
       const { database } = c.get("deps");
       let applied = 0;
-      let reachable = false;
-      try {
-        await database.db.execute(sql`select 1`);
-        reachable = true;
-        applied = await appliedMigrationCount(database);
-      } catch {
-        // reported below as not ready
+      const reachable = await answersWithin(database.db.execute(sql`select 1`), READY_PROBE_TIMEOUT_MS);
+      if (reachable) {
+        try {
+          applied = await appliedMigrationCount(database);
+        } catch {
+          // reported below as not ready
+        }
       }
       const ready = reachable && applied >= EXPECTED_MIGRATIONS;
       const body = {

@@ -1,6 +1,6 @@
 import type { RequestMeta } from "../audit/service";
 import type { Database } from "../db/client";
-import { sqlState } from "../db/pg-errors";
+import { isDatabaseUnreachable, sqlState } from "../db/pg-errors";
 import { type IdempotentRequest, storedAnswer } from "../http/idempotency";
 import type { TransactionDto } from "./dto";
 import type { Assumptions, PartyLookup, Payments, PaymentsPorts, Plan, UserLike, VendorLike } from "./service";
@@ -128,7 +128,9 @@ export function createFastLane(deps: FastLaneDeps) {
     let planned: Plan;
     try {
       planned = await plan(seen.lookup);
-    } catch {
+    } catch (failure) {
+      // The database is unreachable (a profile was not cached): the ordinary path would only wait for it again.
+      if (isDatabaseUnreachable(failure)) throw failure;
       // Refused on cached profiles (a frozen vendor, a tier's per-transaction limit): the ordinary path decides.
       seen.forget();
       return undefined;
