@@ -1,6 +1,7 @@
 import type { RequestMeta } from "../audit/service";
 import type { Deps } from "../deps";
 import { AppError } from "../http/errors";
+import { createLoopBackoff } from "../lib/backoff";
 import { findJob, JOBS } from "./registry";
 import { createJobRunner, type JobRun, type JobTrigger } from "./runner";
 
@@ -24,23 +25,39 @@ export function createJobs(deps: Deps) {
     });
   }
 
-  /** Starts a loop per job that has one; a tick runs the job only when it has something due. */
+  /**
+   * Starts a loop per job that has one; a tick runs the job only when it has something due. A tick that fails
+   * (the database is unreachable, typically) makes the loop back off exponentially, up to a minute, logging the
+   * first failure and the recovery rather than every tick.
+   */
   function start() {
     if (timers.length) return;
     for (const job of JOBS) {
       if (!job.loop) continue;
       const loop = job.loop;
+      const intervalMs = loop.intervalMs(deps);
+      const backoff = createLoopBackoff({ baseMs: intervalMs, maxMs: 60_000 });
       let busy = false;
       const tick = async () => {
-        if (busy) return;
+        if (busy || !backoff.ready()) return;
         busy = true;
         try {
           if (await loop.due(deps))
             await runJob(job.name, "loop", { actor: { type: "system", id: `loop:${job.name}` } });
+          const recovered = backoff.succeeded();
+          if (recovered) log.info({ job: job.name, ...recovered }, "job loop recovered");
         } catch (error) {
-          // Another instance (or the scheduler) is running it: that run will do the work.
-          if (!(error instanceof AppError && error.code === "CONFLICT"))
-            log.warn({ err: error, job: job.name }, "job loop tick failed");
+          if (error instanceof AppError && error.code === "CONFLICT") {
+            // Another instance (or the scheduler) is running it: that run will do the work.
+            backoff.succeeded();
+          } else {
+            const failing = backoff.failed();
+            if (failing.first)
+              log.warn(
+                { err: error, job: job.name, retryInMs: failing.retryInMs },
+                "job loop tick failed; backing off until a tick succeeds",
+              );
+          }
         } finally {
           busy = false;
         }
@@ -50,7 +67,7 @@ export function createJobs(deps: Deps) {
           const p = tick();
           inFlight.add(p);
           void p.finally(() => inFlight.delete(p));
-        }, loop.intervalMs(deps)),
+        }, intervalMs),
       );
     }
   }

@@ -5,8 +5,8 @@ import { type Database, type Executor, queryRows } from "../db/client";
 import { retrySerializable } from "../db/serializable";
 import { AppError } from "../http/errors";
 import type { Logger } from "../http/logger";
-import { createEnezaClient, createEnezaSimulator, type MessageSender, SendError } from "../integrations/eneza";
 import { createSealer } from "../identity/secrets";
+import { createEnezaClient, createEnezaSimulator, type MessageSender, SendError } from "../integrations/eneza";
 import { createYeboLinkClient, createYeboLinkSimulator } from "../integrations/yebolink";
 import { backoffMs } from "../lib/backoff";
 import { newId } from "../lib/ids";
@@ -371,7 +371,9 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
       const { claimed, expired } = await drain();
       return { more: claimed + expired >= BATCH };
     },
-    onError: (error) => log.error({ err: error }, "outbox drain failed"),
+    onError: (error, { retryInMs }) =>
+      log.error({ err: error, retryInMs }, "outbox drain failed; backing off until a pass succeeds"),
+    onRecover: ({ failures, downMs }) => log.info({ failures, downMs }, "outbox drain recovered"),
   });
   const start = () => poller.start();
   const stop = () => poller.stop();

@@ -331,7 +331,9 @@ export function createWebhooks(deps: WebhookDeps) {
   const poller = createPoller({
     intervalMs: settings.intervalMs,
     pass: async () => ({ more: (await drain()).claimed >= BATCH }),
-    onError: (error) => log.error({ err: error }, "webhook drain failed"),
+    onError: (error, { retryInMs }) =>
+      log.error({ err: error, retryInMs }, "webhook drain failed; backing off until a pass succeeds"),
+    onRecover: ({ failures, downMs }) => log.info({ failures, downMs }, "webhook drain recovered"),
   });
 
   // ------------------------------------------------------------------ endpoints
