@@ -47,10 +47,10 @@ export function jobRoutes() {
         path: job.path,
         tags: ["jobs"],
         summary: job.summary,
-        description: `Schedule: \`${job.schedule}\`. One run at a time across all instances: a second is 409. A failed run answers 500 with its jobRunId; running it again is safe.`,
+        description: `Schedule: \`${job.schedule}\`. One run at a time across all instances: a second is 409. A failed run answers 500 with its jobRunId, and 503 when the database failed under it; running it again is safe.`,
         security: [{ jobSecret: [] }],
         middleware: [jobAuth] as const,
-        responses: { 200: jsonContent(jobResultSchema, "The run"), ...errorResponses(401, 409, 500) },
+        responses: { 200: jsonContent(jobResultSchema, "The run"), ...errorResponses(401, 409, 500, 503) },
       }),
       async (c) => {
         const run = await c.get("deps").jobs.runJob(job.name, "http", requestMeta(c));

@@ -1,6 +1,7 @@
 import { and, desc, eq, lt, or, type SQL, sql } from "drizzle-orm";
 import { decodeCursor, encodeCursor } from "../audit/service";
 import { type Database, queryRows } from "../db/client";
+import { mapDatabaseError } from "../db/pg-errors";
 import { retrySerializable } from "../db/serializable";
 import { AppError } from "../http/errors";
 import type { Logger } from "../http/logger";
@@ -125,10 +126,13 @@ export function createJobRunner(deps: RunnerDeps) {
       );
       let outcome: JobOutcome;
       let error: string | null = null;
+      let unavailable: AppError | undefined;
       try {
         outcome = await fn({ id, startedAt });
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);
+        const mapped = mapDatabaseError(err);
+        if (mapped?.code === "UNAVAILABLE") unavailable = mapped;
         outcome = { summary: {}, ok: false };
         log.error({ err, job: name, jobRunId: id }, "job failed");
       }
@@ -141,6 +145,15 @@ export function createJobRunner(deps: RunnerDeps) {
           .returning(),
       );
       log.info({ job: name, jobRunId: id, status, summary: outcome.summary }, "job run finished");
+      // The database went away under the run (a lost connection, a restart): 503 like any request, not a failed
+      // job (500); the run is recorded failed, and running it again is safe.
+      if (unavailable)
+        throw new AppError(
+          "UNAVAILABLE",
+          `The database failed under the ${name} run; run it again.`,
+          { jobRunId: id, status },
+          unavailable.headers,
+        );
       return toRun(row!);
     } finally {
       await release().catch((err) => log.warn({ err, job: name }, "could not release a job lock"));
