@@ -11,7 +11,7 @@
  *                          [--pg-log=/var/log/postgresql/postgresql-15-main.log] [--cpu-prof=dir] [--admin-url=postgres://…]
  *
  * Everything goes through HTTP as an app would: vendors are created by an admin (POST /admin/v1/vendors), users
- * sign in with an OTP (read from the notification_outbox table, as the dev outbox shows it) and set a PIN,
+ * sign in with an OTP (read from GET /dev/outbox: the table holds it sealed) and set a PIN,
  * wallets are funded by partner deposits (POST /partner/v1/deposits). Then `concurrency` clients pay back to
  * back (closed loop) for each shape, each payment with its own Idempotency-Key, and a last phase sends payments
  * at a fixed arrival rate (open loop: `latency-fraction` × the uniform rate just measured) to read latency
@@ -218,14 +218,10 @@ const WALLET_FUNDING = 10_000_000;
 const userPhone = (i: number) => `+26876${String(100_000 + i)}`;
 const vendorPhone = (i: number) => `+26878${String(100_000 + i)}`;
 
-async function buildFixture(
-  server: ServerProcess,
-  env: Record<string, string>,
-  db: postgres.Sql,
-  o: Options,
-): Promise<Fixture> {
+async function buildFixture(server: ServerProcess, env: Record<string, string>, o: Options): Promise<Fixture> {
   const [partner, admin] = await Promise.all([
-    runCli(["partner:create", "--name", "Bench Bank"], env),
+    // Its float covers every wallet's funding (a partner's funding limit caps what it may deposit).
+    runCli(["partner:create", "--name", "Bench Bank", "--funding-limit", String(o.users * WALLET_FUNDING)], env),
     runCli(
       ["admin:create", "--email", "bench-admin@example.com", "--password", PASSWORD, "--role", "super_admin"],
       env,
@@ -252,13 +248,9 @@ async function buildFixture(
   });
   const hotVendorCode = vendorCodes.pop()!;
 
+  // From the dev outbox, as a developer reads it: the table holds a pending code sealed (README, Security).
   const readCode = async (phone: string) =>
-    codeIn(
-      (
-        await db<{ body: string }[]>`select body from notification_outbox
-           where to_phone = ${phone} and kind = 'otp' order by created_at desc limit 1`
-      )[0]?.body,
-    );
+    codeIn((await api(server.url, "GET", `/dev/outbox?to=${encodeURIComponent(phone)}&limit=1`)).json?.data?.[0]?.body);
   const users = await mapConcurrent(Array.from({ length: o.users }), 8, (_, i) =>
     signInOverHttp(server.url, userPhone(i), PIN, readCode),
   );
@@ -947,7 +939,7 @@ export async function run(args: string[]): Promise<{ ok: boolean }> {
     server = await startServer({ env, ...(o.entry ? { entry: o.entry } : {}) });
     log(`setup server pid ${server.pid} on ${server.url} (${benchDb})`);
     const setupStarted = performance.now();
-    const fixture = await buildFixture(server, env, db, o);
+    const fixture = await buildFixture(server, env, o);
     await db.unsafe("analyze");
     const setupSeconds = (performance.now() - setupStarted) / 1000;
     const setupPeakMiB = processMemory(server.pid).peakMiB;
