@@ -4,9 +4,11 @@ import type { PGlite } from "@electric-sql/pglite";
 import { type SQL, sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type postgres from "postgres";
-import * as schema from "./schema";
-
-export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+/**
+ * The query builder, without the relational-query schema: no code uses `db.query.*`, and the platform must not
+ * import every domain's tables (they are gathered for drizzle-kit in drizzle.config.ts).
+ */
+export type Db = PgDatabase<PgQueryResultHKT, Record<string, never>>;
 /** A transaction handle or the database itself: services accept either. */
 export type Executor = Pick<Db, "select" | "insert" | "update" | "delete" | "execute" | "transaction" | "query">;
 
@@ -63,7 +65,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       connection: { default_transaction_isolation: "serializable", application_name: "keshless" },
       types: { bigint: postgresJs.BigInt },
     });
-    const db = drizzle({ client: sql, schema, casing: "snake_case" }) as unknown as Db;
+    const db = drizzle({ client: sql, casing: "snake_case" }) as unknown as Db;
     return { kind: "postgres", db, sql, url: options.databaseUrl, close: () => sql.end({ timeout: 5 }) };
   }
   const { PGlite } = await import("@electric-sql/pglite");
@@ -75,7 +77,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   const pglite = new PGlite(dir);
   await pglite.exec("SET default_transaction_isolation = 'serializable'");
-  const db = drizzle({ client: pglite, schema, casing: "snake_case" }) as unknown as Db;
+  const db = drizzle({ client: pglite, casing: "snake_case" }) as unknown as Db;
   return { kind: "pglite", db, pglite, close: () => pglite.close() };
 }
 

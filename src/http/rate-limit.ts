@@ -9,8 +9,7 @@ import { AppError } from "./errors";
 import type { Logger } from "./logger";
 
 /**
- * Rate limits every instance shares: GCRA over one Postgres row per key (table `rate_limits`, defined
- * in src/identity/schema.ts). A rule allows `limit` requests per `periodSeconds`, all at once or spread
+ * Rate limits every instance shares: GCRA over one Postgres row per key (table `rate_limits`, src/http/schema.ts). A rule allows `limit` requests per `periodSeconds`, all at once or spread
  * out, and refills smoothly — no window edge where twice the limit gets through.
  *
  * Counters run in short READ COMMITTED transactions: `INSERT … ON CONFLICT DO UPDATE` then waits for a

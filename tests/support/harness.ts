@@ -101,10 +101,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const blob = await pgliteSnapshot;
   const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");
-  const schema = await import("../../src/db/schema");
   const pglite = new PGlite({ loadDataDir: blob });
   await pglite.exec("SET default_transaction_isolation = 'serializable'");
-  const db = drizzle({ client: pglite, schema, casing: "snake_case" }) as unknown as Database["db"];
+  const db = drizzle({ client: pglite, casing: "snake_case" }) as unknown as Database["db"];
   const database: Database = { kind: "pglite", db, pglite, close: () => pglite.close() };
   return { database, drop: () => database.close() };
 }
