@@ -72,3 +72,14 @@ export const errorBodySchema = z
 export function errorBody(code: ErrorCode, message: string, requestId: string, details?: unknown) {
   return { error: details === undefined ? { code, message, requestId } : { code, message, requestId, details } };
 }
+
+/**
+ * An error a domain defines and knows how to state in the API's terms (the ledger's LedgerError): the one
+ * translation (src/http/to-app-error.ts) asks it, so the platform needs to know no domain's errors.
+ */
+export interface StatesItself {
+  toAppError(): AppError;
+}
+
+export const statesItself = (error: unknown): error is StatesItself =>
+  error instanceof Error && typeof (error as Partial<StatesItself>).toAppError === "function";

@@ -3,6 +3,7 @@ import type { Config } from "../config";
 import { type Database, type Executor, queryRows } from "../db/client";
 import { sqlMessage, sqlState } from "../db/pg-errors";
 import { retrySerializable } from "../db/serializable";
+import { AppError, type StatesItself } from "../http/errors";
 import type { Logger } from "../http/logger";
 import { newId } from "../lib/ids";
 import { ledgerAccounts, ledgerBalances } from "./schema";
@@ -95,8 +96,8 @@ export interface StatementLine {
 
 export type LedgerErrorCode = "INSUFFICIENT_FUNDS" | "NOT_FOUND" | "CONFLICT" | "INVALID" | "ID_REUSED";
 
-/** The ledger's own failures; the HTTP layer maps them (see toAppError in payments). */
-export class LedgerError extends Error {
+/** The ledger's own failures, and how each reads in the API's error model (src/http/to-app-error.ts asks). */
+export class LedgerError extends Error implements StatesItself {
   override name = "LedgerError";
   constructor(
     readonly code: LedgerErrorCode,
@@ -104,6 +105,23 @@ export class LedgerError extends Error {
     readonly field?: string,
   ) {
     super(message);
+  }
+
+  toAppError(): AppError {
+    switch (this.code) {
+      case "INSUFFICIENT_FUNDS":
+        return new AppError("INSUFFICIENT_FUNDS", "The wallet does not have enough available funds.");
+      case "NOT_FOUND":
+        return new AppError("NOT_FOUND", this.message);
+      case "INVALID":
+        return new AppError(
+          "VALIDATION_FAILED",
+          this.message,
+          this.field ? [{ path: this.field, message: this.message }] : undefined,
+        );
+      default:
+        return new AppError("CONFLICT", this.message, this.field ? { field: this.field } : undefined);
+    }
   }
 }
 
