@@ -1,25 +1,15 @@
 import { and, desc, eq, gte, like, lt, lte, or, type SQL } from "drizzle-orm";
 import type { Database, Executor } from "../db/client";
 import { retrySerializable } from "../db/serializable";
+import type { Actor, RequestMeta } from "../http/context";
 import { AppError } from "../http/errors";
 import { scrub } from "../http/logger";
 import { newId } from "../lib/ids";
 import { isStorableText, parseInstant } from "../lib/input";
 import { auditLog } from "./schema";
 
-export type ActorType = "admin" | "user" | "vendor" | "partner" | "system" | "anonymous";
-
-export interface Actor {
-  type: ActorType;
-  id?: string | null;
-}
-
-/** Who asked, from where: what services need of the request to audit it. */
-export interface RequestMeta {
-  actor?: Actor;
-  ip?: string;
-  requestId?: string;
-}
+// Defined by the platform, which builds them from each request (src/http/context.ts).
+export type { Actor, ActorType, RequestMeta } from "../http/context";
 
 export interface AuditEntry {
   action: string;

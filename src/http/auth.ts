@@ -1,9 +1,8 @@
 import type { MiddlewareHandler } from "hono";
-import type { RequestMeta } from "../audit/service";
 import { can, isPermission, type Permission } from "../identity/permissions";
 import { type AccessClaims, frozen, type TokenKind } from "../identity/tokens";
 import { constantTimeEqual, sha256Hex } from "../lib/crypto";
-import type { AppContext, AppEnv } from "./context";
+import type { AppContext, AppEnv, RequestMeta } from "./context";
 import { AppError } from "./errors";
 import { limiterIp } from "./rate-limit";
 

@@ -18,3 +18,17 @@ export interface AppEnv {
 }
 
 export type AppContext = Context<AppEnv>;
+
+export type ActorType = "admin" | "user" | "vendor" | "partner" | "system" | "anonymous";
+
+export interface Actor {
+  type: ActorType;
+  id?: string | null;
+}
+
+/** Who asked, from where: what services need of the request to audit it (built by http/auth requestMeta). */
+export interface RequestMeta {
+  actor?: Actor;
+  ip?: string;
+  requestId?: string;
+}
