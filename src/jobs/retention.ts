@@ -2,6 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { queryRows } from "../db/client";
 import { retrySerializable } from "../db/serializable";
 import type { Deps } from "../deps";
+import { eswatiniIso } from "../lib/clock";
 import type { JobOutcome } from "./runner";
 
 /**
@@ -73,10 +74,8 @@ async function purgeBatch(deps: Deps, purge: Purge): Promise<{ deleted: number; 
   return { deleted: Number(row?.deleted ?? 0), children: Number(row?.children ?? 0) };
 }
 
-/** The local day and month (Eswatini is UTC+2 all year) as usage counters name them: "d:2026-11-26", "m:2026-11". */
-function localIso(at: Date): string {
-  return new Date(at.getTime() + 2 * HOUR).toISOString();
-}
+/** Local ISO text (src/lib/clock.ts), whose day and month name usage counters: "d:2026-11-26", "m:2026-11". */
+const localIso = eswatiniIso;
 
 function purges(deps: Deps, now: Date): Purge[] {
   const ago = (ms: number) => sql`${new Date(now.getTime() - ms).toISOString()}::timestamptz`;

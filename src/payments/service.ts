@@ -7,6 +7,7 @@ import { AppError } from "../http/errors";
 import type { IdempotentRequest, Outcome } from "../http/idempotency";
 import { computeFee } from "../ledger/fees";
 import type { AccountKind, Ledger } from "../ledger/service";
+import { usagePeriods } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { formatAmount } from "../lib/money";
 import { maskPhone } from "../lib/phone";
@@ -127,11 +128,8 @@ export function assertAmount(amount: number, currency: string, max: number, min 
     ]);
 }
 
-/** Eswatini is UTC+2 all year: a "day" for limits is a local day. */
-function periods(now: Date) {
-  const local = new Date(now.getTime() + 2 * 3_600_000).toISOString();
-  return { day: `d:${local.slice(0, 10)}`, month: `m:${local.slice(0, 7)}` };
-}
+/** A "day" for limits is a local day (src/lib/clock.ts). */
+const periods = usagePeriods;
 
 const toNumber = (v: bigint) => Number(v);
 

@@ -5,6 +5,7 @@ import { AppError } from "../http/errors";
 import { canonical, type Outcome, runIdempotent } from "../http/idempotency";
 import { toAppError } from "../http/to-app-error";
 import { weakPinReason } from "../identity/secrets";
+import { eswatiniIso } from "../lib/clock";
 import { hmacSha256Hex, sha256Hex } from "../lib/crypto";
 import { normalizePhone, operatorOf } from "../lib/phone";
 import type { TransactionDto } from "../payments/dto";
@@ -117,9 +118,9 @@ const pinHash = (ctx: StepContext, pin: string) =>
     `ussd-new-pin:${ctx.session.gateway}:${ctx.session.sessionId}:${ctx.session.nonce}:${pin}`,
   );
 
-/** Eswatini is UTC+2 all year. */
+/** "26/11 14:05": a local date and time short enough for a USSD screen. */
 function localTime(iso: string): string {
-  const d = new Date(new Date(iso).getTime() + 2 * 3_600_000).toISOString();
+  const d = eswatiniIso(new Date(iso));
   return `${d.slice(8, 10)}/${d.slice(5, 7)} ${d.slice(11, 16)}`;
 }
 
