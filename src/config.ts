@@ -203,6 +203,7 @@ const envSchema = z.object({
   KESHLESS_NOTIFICATIONS: z.enum(["outbox", "providers"]).default("outbox"),
   KESHLESS_SIMULATORS: bool.default(true),
   KESHLESS_WEBHOOK_KEY: z.string().min(32).optional(),
+  KESHLESS_WEBHOOK_KEY_PREVIOUS: z.string().optional(),
   KESHLESS_WEBHOOK_INTERVAL_MS: int(50, 600_000).default(1000),
   KESHLESS_WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(10_000),
   KESHLESS_WEBHOOK_BACKOFF_MS: int(10, 3_600_000).default(30_000),
@@ -254,6 +255,8 @@ export interface Config {
     totp: string;
     /** Encrypts partners' webhook signing secrets at rest. */
     webhook: string;
+    /** Verify-only previous webhook keys: secrets sealed under one still open after KESHLESS_WEBHOOK_KEY rotates. */
+    webhookPrevious: string[];
   };
   auth: AuthConfig;
   outbox: { intervalMs: number; maxAttempts: number; backoffMs: number };
@@ -508,6 +511,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       // Derived from the JWT secret unless set: one secret less to manage in development.
       totp: e.KESHLESS_TOTP_KEY ?? `totp:${secret("KESHLESS_JWT_SECRET")}`,
       webhook: e.KESHLESS_WEBHOOK_KEY ?? `webhook:${secret("KESHLESS_JWT_SECRET")}`,
+      webhookPrevious: list(e.KESHLESS_WEBHOOK_KEY_PREVIOUS),
     },
     webhooks: {
       intervalMs: e.KESHLESS_WEBHOOK_INTERVAL_MS,

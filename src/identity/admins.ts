@@ -3,6 +3,7 @@ import { decodeCursor, encodeCursor, type RequestMeta } from "../audit/service";
 import { sqlState } from "../db/pg-errors";
 import { AppError } from "../http/errors";
 import { newId } from "../lib/ids";
+import { createSealer } from "../lib/sealer";
 import {
   auditLockedOut,
   auditLoginFailure,
@@ -13,7 +14,7 @@ import {
 } from "./attempts";
 import { ADMIN_ROLES, type AdminRole, permissionsOf } from "./permissions";
 import { admins, authSessions } from "./schema";
-import { createSealer, matchTotp, newTotpSecret, type Passwords, passwordProblem } from "./secrets";
+import { matchTotp, newTotpSecret, type Passwords, passwordProblem } from "./secrets";
 import { frozen, type TokenService, type Tokens } from "./tokens";
 import { deferred, type IdentityDeps, transact } from "./tx";
 

@@ -7,8 +7,8 @@ import { queryRows } from "../db/client";
 import { AppError } from "../http/errors";
 import { randomToken, sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
+import { createSealer } from "../lib/sealer";
 import { authSessions, refreshTokens } from "./schema";
-import { createSealer } from "./secrets";
 import { deferred, type IdentityDeps, transact } from "./tx";
 
 export type TokenKind = "user" | "vendor" | "admin";

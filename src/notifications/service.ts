@@ -5,13 +5,13 @@ import { type Database, type Executor, queryRows } from "../db/client";
 import { retrySerializable } from "../db/serializable";
 import { AppError } from "../http/errors";
 import type { Logger } from "../http/logger";
-import { createSealer } from "../identity/secrets";
 import { createEnezaClient, createEnezaSimulator, type MessageSender, SendError } from "../integrations/eneza";
 import { createYeboLinkClient, createYeboLinkSimulator } from "../integrations/yebolink";
 import { backoffMs } from "../lib/backoff";
 import { newId } from "../lib/ids";
 import { maskPhone, normalizePhone } from "../lib/phone";
 import { createPoller } from "../lib/poller";
+import { createSealer } from "../lib/sealer";
 import { notificationOutbox } from "./schema";
 
 export interface EnqueueInput {

@@ -8,11 +8,11 @@ import { type Database, type Executor, queryRows } from "../db/client";
 import { retrySerializable, serializable } from "../db/serializable";
 import { AppError } from "../http/errors";
 import type { Logger } from "../http/logger";
-import { createSealer } from "../identity/secrets";
 import { backoffMs } from "../lib/backoff";
 import { newId } from "../lib/ids";
 import { AddressRefusedError, guardedPost, nonPublicHostname } from "../lib/net-guard";
 import { createPoller } from "../lib/poller";
+import { createSealer } from "../lib/sealer";
 import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents } from "./schema";
 import { SIGNATURE_HEADER, signatureHeader } from "./signature";
 
@@ -132,7 +132,7 @@ interface Claimed {
 export function createWebhooks(deps: WebhookDeps) {
   const { db } = deps.database;
   const log = deps.logger.child({ component: "webhooks" });
-  const sealer = createSealer(deps.config.secrets.webhook);
+  const sealer = createSealer(deps.config.secrets.webhook, deps.config.secrets.webhookPrevious);
   const settings = deps.config.webhooks;
   // Longer than one attempt can take, so a live worker never loses its row to another.
   const leaseMs = settings.timeoutMs + 30_000;
