@@ -1,11 +1,11 @@
-import { and, asc, desc, eq, inArray, lt, lte, or, type SQL, sql } from "drizzle-orm";
-import { decodeCursor, encodeCursor } from "../audit/service";
+import { and, asc, desc, eq, inArray, lte, type SQL, sql } from "drizzle-orm";
 import type { AirtimeOperator, Config } from "../config";
 import type { Executor } from "../db/client";
 import { retrySerializable, serializable } from "../db/serializable";
 import type { Deps } from "../deps";
 import { AppError } from "../http/errors";
 import type { Outcome } from "../http/idempotency";
+import { after, encodeCursor } from "../http/pagination";
 import { createErs360Client, type Ers360Client, type Ers360Reply } from "../integrations/ers360";
 import { createErs360Simulator, type Ers360Simulator } from "../integrations/ers360-simulator";
 import { computeFee } from "../ledger/fees";
@@ -754,10 +754,7 @@ export function createAirtime(deps: Deps, built = buildErs360Clients(deps.config
       where.push(eq(airtimeOrders.msisdn, msisdn));
     }
     if (filter.cursor) {
-      const c = decodeCursor(filter.cursor);
-      where.push(
-        or(lt(airtimeOrders.createdAt, c.at), and(eq(airtimeOrders.createdAt, c.at), lt(airtimeOrders.id, c.id))),
-      );
+      where.push(after(filter.cursor, airtimeOrders.createdAt, airtimeOrders.id));
     }
     const rows = await db
       .select()

@@ -1,9 +1,10 @@
-import { and, desc, eq, lt, lte, or, type SQL, sql } from "drizzle-orm";
-import { type Audit, decodeCursor, encodeCursor, type RequestMeta } from "../audit/service";
+import { and, desc, eq, lte, type SQL, sql } from "drizzle-orm";
+import type { Audit, RequestMeta } from "../audit/service";
 import type { Database, Executor } from "../db/client";
 import { serializable } from "../db/serializable";
 import { AppError } from "../http/errors";
 import type { Logger } from "../http/logger";
+import { after, encodeCursor } from "../http/pagination";
 import { can, type Permission } from "../identity/permissions";
 import { newId } from "../lib/ids";
 import { approvalRequests } from "./schema";
@@ -225,13 +226,7 @@ export function createApprovals(deps: ApprovalsDeps) {
     if (filter.requestedById) where.push(eq(approvalRequests.requestedById, filter.requestedById));
     if (filter.subjectId) where.push(eq(approvalRequests.subjectId, filter.subjectId));
     if (filter.cursor) {
-      const c = decodeCursor(filter.cursor);
-      where.push(
-        or(
-          lt(approvalRequests.createdAt, c.at),
-          and(eq(approvalRequests.createdAt, c.at), lt(approvalRequests.id, c.id)),
-        ),
-      );
+      where.push(after(filter.cursor, approvalRequests.createdAt, approvalRequests.id));
     }
     const rows = await db
       .select()

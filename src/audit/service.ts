@@ -1,11 +1,10 @@
-import { and, desc, eq, gte, like, lt, lte, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, like, lte, type SQL } from "drizzle-orm";
 import type { Database, Executor } from "../db/client";
 import { retrySerializable } from "../db/serializable";
 import type { Actor, RequestMeta } from "../http/context";
-import { AppError } from "../http/errors";
 import { scrub } from "../http/logger";
+import { after, encodeCursor } from "../http/pagination";
 import { newId } from "../lib/ids";
-import { isStorableText, parseInstant } from "../lib/input";
 import { auditLog } from "./schema";
 
 // Defined by the platform, which builds them from each request (src/http/context.ts).
@@ -44,24 +43,8 @@ export interface AuditFilter {
   cursor?: string;
 }
 
-export function encodeCursor(at: Date | string, id: string): string {
-  return Buffer.from(JSON.stringify([new Date(at).toISOString(), id])).toString("base64url");
-}
-
-/**
- * A cursor we issued, or 400: a tampered cursor is the caller's mistake, not a 500. What it decodes to meets
- * the same input rules as any other input (src/lib/input.ts), since the validation hook cannot see inside it.
- */
-export function decodeCursor(cursor: string): { at: Date; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
-    const date = typeof at === "string" ? parseInstant(at) : undefined;
-    if (typeof id === "string" && isStorableText(id) && date) return { at: date, id };
-  } catch {
-    // falls through
-  }
-  throw new AppError("VALIDATION_FAILED", "The cursor is not valid.", [{ path: "cursor", message: "not valid" }]);
-}
+// The codec moved to the platform (src/http/pagination.ts); re-exported while callers move over.
+export { decodeCursor, encodeCursor } from "../http/pagination";
 
 /**
  * The audit trail. `record` takes the caller's transaction so the row commits or rolls back with the
@@ -104,8 +87,7 @@ export function createAudit(deps: { database: Database; now: () => Date; config:
     if (filter.from) where.push(gte(auditLog.at, filter.from));
     if (filter.to) where.push(lte(auditLog.at, filter.to));
     if (filter.cursor) {
-      const c = decodeCursor(filter.cursor);
-      where.push(or(lt(auditLog.at, c.at), and(eq(auditLog.at, c.at), lt(auditLog.id, c.id))));
+      where.push(after(filter.cursor, auditLog.at, auditLog.id));
     }
     const rows = await deps.database.db
       .select()

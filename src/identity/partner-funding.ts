@@ -1,9 +1,10 @@
 import { and, desc, eq, lt, or, sql } from "drizzle-orm";
 import type { Approval, DecisionContext } from "../approvals/service";
-import { decodeCursor, encodeCursor, type RequestMeta } from "../audit/service";
+import type { RequestMeta } from "../audit/service";
 import { type Executor, queryRows } from "../db/client";
 import { sqlState } from "../db/pg-errors";
 import { AppError } from "../http/errors";
+import { decodeCursor, encodeCursor } from "../http/pagination";
 import { newId } from "../lib/ids";
 import { makerOf } from "./partners";
 import { partnerFundingChanges, partners } from "./schema";

@@ -1,7 +1,8 @@
-import { and, desc, eq, ilike, lt, or, type SQL, sql } from "drizzle-orm";
-import { decodeCursor, encodeCursor, type RequestMeta } from "../audit/service";
+import { and, desc, eq, ilike, or, type SQL, sql } from "drizzle-orm";
+import type { RequestMeta } from "../audit/service";
 import type { Executor } from "../db/client";
 import { AppError } from "../http/errors";
+import { after, encodeCursor } from "../http/pagination";
 import { newId } from "../lib/ids";
 import { maskPhone, normalizePhone } from "../lib/phone";
 import { checkUnderLock, pinLimit } from "./attempts";
@@ -466,8 +467,7 @@ export function createUsers(deps: IdentityDeps, tools: { peppers: Peppers; otp: 
       );
     }
     if (filter.cursor) {
-      const c = decodeCursor(filter.cursor);
-      where.push(or(lt(users.createdAt, c.at), and(eq(users.createdAt, c.at), lt(users.id, c.id))));
+      where.push(after(filter.cursor, users.createdAt, users.id));
     }
     const rows = await db
       .select()

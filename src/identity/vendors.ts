@@ -1,10 +1,11 @@
 import { randomInt } from "node:crypto";
-import { and, desc, eq, ilike, isNull, lt, or, type SQL, sql } from "drizzle-orm";
-import { decodeCursor, encodeCursor, type RequestMeta } from "../audit/service";
+import { and, desc, eq, ilike, isNull, or, type SQL, sql } from "drizzle-orm";
+import type { RequestMeta } from "../audit/service";
 import type { Executor } from "../db/client";
 import { queryRows } from "../db/client";
 import { sqlMessage, sqlState } from "../db/pg-errors";
 import { AppError } from "../http/errors";
+import { after, encodeCursor } from "../http/pagination";
 import { randomToken, sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { normalizePhone } from "../lib/phone";
@@ -248,8 +249,7 @@ export function createVendors(
       );
     }
     if (filter.cursor) {
-      const c = decodeCursor(filter.cursor);
-      where.push(or(lt(vendors.createdAt, c.at), and(eq(vendors.createdAt, c.at), lt(vendors.id, c.id))));
+      where.push(after(filter.cursor, vendors.createdAt, vendors.id));
     }
     const rows = await db
       .select()

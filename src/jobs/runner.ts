@@ -1,10 +1,10 @@
-import { and, desc, eq, lt, or, type SQL, sql } from "drizzle-orm";
-import { decodeCursor, encodeCursor } from "../audit/service";
+import { and, desc, eq, type SQL, sql } from "drizzle-orm";
 import { type Database, queryRows } from "../db/client";
 import { mapDatabaseError } from "../db/pg-errors";
 import { retrySerializable } from "../db/serializable";
 import { AppError } from "../http/errors";
 import type { Logger } from "../http/logger";
+import { after, encodeCursor } from "../http/pagination";
 import { newId } from "../lib/ids";
 import { jobRuns } from "./schema";
 
@@ -170,8 +170,7 @@ export function createJobRunner(deps: RunnerDeps) {
     if (filter.name) where.push(eq(jobRuns.name, filter.name));
     if (filter.status) where.push(eq(jobRuns.status, filter.status));
     if (filter.cursor) {
-      const c = decodeCursor(filter.cursor);
-      where.push(or(lt(jobRuns.startedAt, c.at), and(eq(jobRuns.startedAt, c.at), lt(jobRuns.id, c.id))));
+      where.push(after(filter.cursor, jobRuns.startedAt, jobRuns.id));
     }
     const rows = await db
       .select()

@@ -1,10 +1,11 @@
 import { and, desc, eq, gte, inArray, lt, or, type SQL, sql } from "drizzle-orm";
 import type { DecisionContext } from "../approvals/service";
-import { decodeCursor, encodeCursor, type RequestMeta } from "../audit/service";
+import type { RequestMeta } from "../audit/service";
 import { type Executor, queryRows } from "../db/client";
 import { serializable } from "../db/serializable";
 import type { Deps } from "../deps";
 import { AppError } from "../http/errors";
+import { after, decodeCursor, encodeCursor } from "../http/pagination";
 import { ledgerAccounts } from "../ledger/schema";
 import { LedgerError } from "../ledger/service";
 import { newId } from "../lib/ids";
@@ -160,10 +161,7 @@ export function createPaymentsAdmin(deps: Deps) {
     if (filter.from) where.push(gte(transactions.createdAt, filter.from));
     if (filter.to) where.push(lt(transactions.createdAt, filter.to));
     if (filter.cursor) {
-      const c = decodeCursor(filter.cursor);
-      where.push(
-        or(lt(transactions.createdAt, c.at), and(eq(transactions.createdAt, c.at), lt(transactions.id, c.id))),
-      );
+      where.push(after(filter.cursor, transactions.createdAt, transactions.id));
     }
     const rows = await db
       .select()

@@ -1,12 +1,12 @@
 import { randomInt } from "node:crypto";
-import { and, desc, eq, gt, lt, lte, or, type SQL, sql } from "drizzle-orm";
-import { decodeCursor, encodeCursor } from "../audit/service";
+import { and, desc, eq, gt, lte, or, type SQL, sql } from "drizzle-orm";
 import type { Config } from "../config";
 import { type Database, type Executor, queryRows } from "../db/client";
 import { sqlConstraint, sqlState } from "../db/pg-errors";
 import { serializable } from "../db/serializable";
 import { AppError } from "../http/errors";
 import type { Logger } from "../http/logger";
+import { after, encodeCursor } from "../http/pagination";
 import { computeFee } from "../ledger/fees";
 import { newId } from "../lib/ids";
 import { paymentRequests } from "./requests-schema";
@@ -180,10 +180,7 @@ export function createPaymentRequests(deps: RequestsDeps) {
       );
     else if (filter.status) where.push(eq(paymentRequests.status, filter.status));
     if (filter.cursor) {
-      const c = decodeCursor(filter.cursor);
-      where.push(
-        or(lt(paymentRequests.createdAt, c.at), and(eq(paymentRequests.createdAt, c.at), lt(paymentRequests.id, c.id))),
-      );
+      where.push(after(filter.cursor, paymentRequests.createdAt, paymentRequests.id));
     }
     const rows = await db
       .select()
