@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { adminAuth, userAuth } from "../http/auth";
 import { AppError } from "../http/errors";
+import { amountField, currencyField, pinField } from "../http/fields";
 import { idempotent } from "../http/idempotency";
 import { CONFIGURED_MAXIMUM, createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
 import { transactionSchema } from "../payments/dto";
-import { amountField, currencyField, pinField } from "../payments/routes";
 
 const body = z.object({
   msisdn: z

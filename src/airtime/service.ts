@@ -10,10 +10,10 @@ import { createErs360Client, type Ers360Client, type Ers360Reply } from "../inte
 import { createErs360Simulator, type Ers360Simulator } from "../integrations/ers360-simulator";
 import { computeFee } from "../ledger/fees";
 import { newId } from "../lib/ids";
-import { formatAmount } from "../lib/money";
+import { assertAmount, formatAmount } from "../lib/money";
 import { maskPhone, normalizePhone, operatorOf } from "../lib/phone";
 import type { TransactionDto } from "../payments/dto";
-import { assertAmount, type OutflowCharge } from "../payments/service";
+import type { OutflowCharge } from "../payments/service";
 import {
   holdIdFor,
   insertPendingTransaction,

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requestMeta, userAuth } from "../http/auth";
+import { pinField } from "../http/fields";
 import { idempotent } from "../http/idempotency";
 import { createRouter, errorResponses, jsonContent } from "../http/router";
 import { transactionSchema } from "../payments/dto";
-import { pinField } from "../payments/routes";
 
 const cardRequestSchema = z
   .object({

@@ -1,3 +1,4 @@
+import { AppError } from "../http/errors";
 /** Money is integer cents. Amounts cross the API as JSON integers and become bigint at the ledger. */
 
 export const CURRENCIES = ["SZL"] as const;
@@ -29,4 +30,16 @@ export function formatAmount(cents: number | bigint, currency: Currency | string
   const abs = value < 0n ? -value : value;
   const symbol = currency === "SZL" ? "E" : `${currency} `;
   return `${sign}${symbol}${abs / 100n}.${String(abs % 100n).padStart(2, "0")}`;
+}
+
+/**
+ * The one amount rule of every money route: SZL, whole cents from `min` to `max` (the configured maximum;
+ * /openapi.json publishes it). 400 naming `amount` otherwise.
+ */
+export function assertAmount(amount: number, currency: string, max: number, min = 1) {
+  if (currency !== "SZL") throw new AppError("VALIDATION_FAILED", "Only SZL is supported.");
+  if (!Number.isSafeInteger(amount) || amount < min || amount > max)
+    throw new AppError("VALIDATION_FAILED", `amount must be a whole number of cents from ${min} to ${max}.`, [
+      { path: "amount", message: `from ${min} to ${max} cents` },
+    ]);
 }

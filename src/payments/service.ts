@@ -9,7 +9,7 @@ import { computeFee } from "../ledger/fees";
 import type { AccountKind, Ledger } from "../ledger/service";
 import { usagePeriods } from "../lib/clock";
 import { newId } from "../lib/ids";
-import { formatAmount } from "../lib/money";
+import { assertAmount, formatAmount } from "../lib/money";
 import { maskPhone } from "../lib/phone";
 import type { TransactionDto, TransactionStatus, TransactionType } from "./dto";
 import { transactions } from "./schema";
@@ -118,14 +118,6 @@ interface PaymentsDeps {
   ledger: Ledger;
   ports: PaymentsPorts;
   now: () => Date;
-}
-
-export function assertAmount(amount: number, currency: string, max: number, min = 1) {
-  if (currency !== "SZL") throw new AppError("VALIDATION_FAILED", "Only SZL is supported.");
-  if (!Number.isSafeInteger(amount) || amount < min || amount > max)
-    throw new AppError("VALIDATION_FAILED", `amount must be a whole number of cents from ${min} to ${max}.`, [
-      { path: "amount", message: `from ${min} to ${max} cents` },
-    ]);
 }
 
 /** A "day" for limits is a local day (src/lib/clock.ts). */

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requestMeta, userAuth, vendorAuth } from "../http/auth";
+import { amountField, currencyField, pinField } from "../http/fields";
 import { idempotent } from "../http/idempotency";
 import { createRouter, errorResponses, jsonContent } from "../http/router";
 import { transactionSchema } from "../payments/dto";
-import { amountField, currencyField, pinField } from "../payments/routes";
 
 const destinationSchema = z
   .discriminatedUnion("type", [

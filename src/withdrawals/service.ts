@@ -7,10 +7,10 @@ import { AppError } from "../http/errors";
 import type { Outcome } from "../http/idempotency";
 import { computeFee } from "../ledger/fees";
 import { newId } from "../lib/ids";
-import { formatAmount } from "../lib/money";
+import { assertAmount, formatAmount } from "../lib/money";
 import { maskPhone } from "../lib/phone";
 import type { TransactionDto } from "../payments/dto";
-import { assertAmount, type OutflowCharge } from "../payments/service";
+import type { OutflowCharge } from "../payments/service";
 import { holdIdFor, insertPendingTransaction, ownerContact, settleTransaction, transactionView } from "./holds";
 import { withdrawals } from "./schema";
 
