@@ -43,9 +43,6 @@ export interface AuditFilter {
   cursor?: string;
 }
 
-// The codec moved to the platform (src/http/pagination.ts); re-exported while callers move over.
-export { decodeCursor, encodeCursor } from "../http/pagination";
-
 /**
  * The audit trail. `record` takes the caller's transaction so the row commits or rolls back with the
  * change it describes. Details pass through the log scrubber: no secret-named field, no full phone.

@@ -1,7 +1,8 @@
-import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
-import { decodeCursor, encodeCursor, type RequestMeta } from "../audit/service";
+import { and, desc, eq, isNull, lt } from "drizzle-orm";
+import type { RequestMeta } from "../audit/service";
 import { sqlState } from "../db/pg-errors";
 import { AppError } from "../http/errors";
+import { after, encodeCursor } from "../http/pagination";
 import { newId } from "../lib/ids";
 import { createSealer } from "../lib/sealer";
 import {
@@ -56,11 +57,10 @@ export function createAdmins(deps: IdentityDeps, tools: { passwords: Passwords; 
 
   /** Newest first. */
   async function list(filter: { limit: number; cursor?: string }) {
-    const c = filter.cursor ? decodeCursor(filter.cursor) : undefined;
     const rows = await db
       .select()
       .from(admins)
-      .where(c ? or(lt(admins.createdAt, c.at), and(eq(admins.createdAt, c.at), lt(admins.id, c.id))) : undefined)
+      .where(filter.cursor ? after(filter.cursor, admins.createdAt, admins.id) : undefined)
       .orderBy(desc(admins.createdAt), desc(admins.id))
       .limit(filter.limit + 1);
     const page = rows.slice(0, filter.limit);

@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { and, desc, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import type { Audit, RequestMeta } from "../audit/service";
-import { decodeCursor, encodeCursor } from "../audit/service";
 import type { Config } from "../config";
 import { claimDue } from "../db/claim";
 import { type Database, type Executor, queryRows } from "../db/client";
 import { retrySerializable, serializable } from "../db/serializable";
 import { AppError } from "../http/errors";
 import type { Logger } from "../http/logger";
+import { after, encodeCursor } from "../http/pagination";
 import { backoffMs } from "../lib/backoff";
 import { newId } from "../lib/ids";
 import { AddressRefusedError, guardedPost, nonPublicHostname } from "../lib/net-guard";
@@ -616,15 +616,7 @@ export function createWebhooks(deps: WebhookDeps) {
     if (filter.status) where.push(eq(webhookDeliveries.status, filter.status));
     if (filter.eventId) where.push(eq(webhookDeliveries.eventId, filter.eventId));
     if (filter.eventType) where.push(eq(webhookDeliveries.eventType, filter.eventType));
-    if (filter.cursor) {
-      const c = decodeCursor(filter.cursor);
-      where.push(
-        or(
-          lt(webhookDeliveries.createdAt, c.at),
-          and(eq(webhookDeliveries.createdAt, c.at), lt(webhookDeliveries.id, c.id)),
-        ),
-      );
-    }
+    if (filter.cursor) where.push(after(filter.cursor, webhookDeliveries.createdAt, webhookDeliveries.id));
     const rows = await db
       .select()
       .from(webhookDeliveries)

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import { encodeCursor } from "../../src/audit/service";
 import { queryRows } from "../../src/db/client";
+import { encodeCursor } from "../../src/http/pagination";
 import { MAX_FUNDING_CHANGE } from "../../src/identity/partner-funding";
 import { createAdmin, createPartner, createVendor, signInAdmin, signInUser } from "../support/factories";
 import { createTestContext, type TestResponse } from "../support/harness";
