@@ -12,7 +12,7 @@ import type { Deps } from "./deps";
 import type { AppContext } from "./http/context";
 import { AppError, errorBody } from "./http/errors";
 import { requestContext, requireJsonBody } from "./http/middleware";
-import { createRouter, publishConfiguredBounds } from "./http/router";
+import { createRouter, publishConfiguredBounds, publishOperationIds } from "./http/router";
 import { toAppError } from "./http/to-app-error";
 import { adminRoutes } from "./identity/routes/admin";
 import { partnerRoutes } from "./identity/routes/partner";
@@ -70,16 +70,20 @@ export function createApp(deps: Deps) {
   };
   app.get("/openapi.json", (c) =>
     c.json(
-      publishConfiguredBounds(
-        app.getOpenAPI31Document({
-          openapi: "3.1.0",
-          info: {
-            title: "Keshless API",
-            version: "1.0.0",
-            description: "Mobile-money wallet for Eswatini. See docs/API.md.",
-          },
-        }),
-        configuredBounds,
+      publishOperationIds(
+        publishConfiguredBounds(
+          app.getOpenAPI31Document({
+            openapi: "3.1.0",
+            info: {
+              title: "Keshless API",
+              version: "1.0.0",
+              description: "Mobile-money wallet for Eswatini. See docs/API.md.",
+            },
+            // Relative: the API is served from the root of whichever host served this document.
+            servers: [{ url: "/", description: "This server" }],
+          }),
+          configuredBounds,
+        ),
       ),
     ),
   );
@@ -102,6 +106,12 @@ export function createApp(deps: Deps) {
     type: "apiKey",
     in: "header",
     name: "X-Internal-Secret",
+  });
+  // The USSD gateways' shared secret (src/ussd/routes.ts; unchecked only where none is configured).
+  app.openAPIRegistry.registerComponent("securitySchemes", "gatewaySecret", {
+    type: "apiKey",
+    in: "header",
+    name: "X-Gateway-Secret",
   });
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Keshless API" }));
 

@@ -53,6 +53,55 @@ export function publishConfiguredBounds<T>(document: T, values: Record<string, n
   return document;
 }
 
+const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/**
+ * The operationId a route gets when its createRoute declares none: the method, then each path segment
+ * in camelCase with the version segments (`v1`) left out and a parameter as `By<Name>` —
+ * `GET /admin/v1/partners/{id}/keys` is `getAdminPartnersByIdKeys`. Stable while the path is, which is
+ * what generated clients name their calls by.
+ */
+export function operationIdFor(method: string, path: string, keepVersions = false): string {
+  const pascal = (word: string) =>
+    word
+      .split(/[-_.]/)
+      .filter(Boolean)
+      .map((part) => part[0]!.toUpperCase() + part.slice(1))
+      .join("");
+  const segments = path
+    .split("/")
+    .filter((segment) => segment && (keepVersions || !/^v\d+$/.test(segment)))
+    .map((segment) => {
+      const param = /^\{(.+)\}$/.exec(segment);
+      return param ? `By${pascal(param[1]!)}` : pascal(segment);
+    });
+  return method.toLowerCase() + segments.join("");
+}
+
+/**
+ * The document with an operationId on every operation (`operationIdFor` unless declared). Serving never
+ * fails on a clash: a derived id already taken keeps the version segments, then gets a number (tests
+ * assert the real app has no clash).
+ */
+export function publishOperationIds<T>(document: T): T {
+  const paths = (document as { paths?: Record<string, Record<string, { operationId?: string }>> }).paths ?? {};
+  const operations = Object.entries(paths).flatMap(([path, item]) =>
+    Object.entries(item)
+      .filter(([method, operation]) => HTTP_METHODS.includes(method) && operation && typeof operation === "object")
+      .map(([method, operation]) => ({ path, method, operation })),
+  );
+  const taken = new Set(operations.flatMap(({ operation }) => operation.operationId ?? []));
+  for (const { path, method, operation } of operations) {
+    if (operation.operationId) continue;
+    let id = operationIdFor(method, path);
+    if (taken.has(id)) id = operationIdFor(method, path, true);
+    for (let n = 2; taken.has(id); n++) id = `${operationIdFor(method, path, true)}${n}`;
+    operation.operationId = id;
+    taken.add(id);
+  }
+  return document;
+}
+
 export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
   content: { "application/json": { schema } },

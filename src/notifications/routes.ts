@@ -22,6 +22,7 @@ export function devOutboxRoutes() {
     createRoute({
       method: "get",
       path: "/dev/outbox",
+      security: [],
       tags: ["operations"],
       summary: "Development only: notifications to a phone, newest first (404 in production)",
       request: {

@@ -47,9 +47,11 @@ export function opsRoutes() {
     createRoute({
       method: "get",
       path: "/health",
+      security: [],
       tags: ["operations"],
       summary: "The process is up",
-      responses: { 200: jsonContent(health, "Up") },
+      // 405: any other method (the app-wide methodNotAllowed); a probe has no other client error.
+      responses: { 200: jsonContent(health, "Up"), ...errorResponses(405) },
     }),
     (c) => c.json({ status: "ok" as const }, 200),
   );
@@ -58,12 +60,13 @@ export function opsRoutes() {
     createRoute({
       method: "get",
       path: "/ready",
+      security: [],
       tags: ["operations"],
       summary: "The database is reachable and every migration is applied",
       responses: {
         200: jsonContent(readiness, "Ready"),
         503: jsonContent(readiness, "Not ready"),
-        ...errorResponses(500),
+        ...errorResponses(405, 500),
       },
     }),
     async (c) => {

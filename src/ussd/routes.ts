@@ -48,6 +48,7 @@ export function ussdRoutes() {
     createRoute({
       method: "post",
       path: "/ussd/mtn",
+      security: [{ gatewaySecret: [] }],
       tags: ["ussd"],
       summary: "MTN MADAPI USSD callback (JSON)",
       description:
@@ -71,6 +72,7 @@ export function ussdRoutes() {
     createRoute({
       method: "post",
       path: "/ussd/at",
+      security: [{ gatewaySecret: [] }],
       tags: ["ussd"],
       summary: "Africa's Talking style USSD callback (form; CON/END text)",
       description:
@@ -89,6 +91,7 @@ export function ussdRoutes() {
     createRoute({
       method: "post",
       path: "/ussd/at/end",
+      security: [{ gatewaySecret: [] }],
       tags: ["ussd"],
       summary: "Africa's Talking end-of-session notice: the session is forgotten",
       middleware: [gatewayAuth("at")] as const,

@@ -79,6 +79,7 @@ export function adminRoutes() {
     createRoute({
       method: "post",
       path: "/admin/v1/auth/login",
+      security: [],
       tags: ["admin: sign-in"],
       summary: "Sign in with email, password and a TOTP code (RFC 6238; each code works once)",
       request: jsonBody(
@@ -96,6 +97,7 @@ export function adminRoutes() {
     createRoute({
       method: "post",
       path: "/admin/v1/auth/refresh",
+      security: [],
       tags: ["admin: sign-in"],
       summary: "Rotate the refresh token (admin sessions end 12 hours after sign-in)",
       request: jsonBody(refreshBody),

@@ -14,6 +14,7 @@ export function userRoutes() {
     createRoute({
       method: "post",
       path: "/v1/auth/otp",
+      security: [],
       tags: ["users: sign-in"],
       summary: "Send a 6-digit sign-in code to a phone (WhatsApp, SMS fallback)",
       description:
@@ -35,6 +36,7 @@ export function userRoutes() {
     createRoute({
       method: "post",
       path: "/v1/auth/otp/verify",
+      security: [],
       tags: ["users: sign-in"],
       summary: "Exchange the code for tokens; the first sign-in creates the user and their wallet",
       request: jsonBody(
@@ -57,6 +59,7 @@ export function userRoutes() {
     createRoute({
       method: "post",
       path: "/v1/auth/refresh",
+      security: [],
       tags: ["users: sign-in"],
       summary: "Rotate the refresh token; presenting a used one revokes its whole family",
       request: jsonBody(refreshBody),

@@ -24,6 +24,7 @@ export function vendorRoutes() {
     createRoute({
       method: "post",
       path: "/v1/vendor/auth/login",
+      security: [],
       tags: ["vendors: sign-in"],
       summary: "Sign in with email, password and this device",
       description:
@@ -54,6 +55,7 @@ export function vendorRoutes() {
     createRoute({
       method: "post",
       path: "/v1/vendor/auth/device/verify",
+      security: [],
       tags: ["vendors: sign-in"],
       summary: "Trust the device with the code sent to the vendor's phone; returns tokens and the device credential",
       request: jsonBody(
@@ -76,6 +78,7 @@ export function vendorRoutes() {
     createRoute({
       method: "post",
       path: "/v1/vendor/auth/refresh",
+      security: [],
       tags: ["vendors: sign-in"],
       summary: "Rotate the refresh token; presenting a used one revokes its whole family",
       request: jsonBody(refreshBody),
