@@ -2,6 +2,7 @@ import { createApp } from "./app";
 import { announceEmbeddedServer, withdrawEmbeddedServer } from "./cli";
 import { ConfigError, loadConfig } from "./config";
 import { migrate } from "./db/migrate";
+import { isConnectionFailure } from "./db/pg-errors";
 import { buildDeps } from "./deps";
 
 /** Boot: config → deps → migrations → HTTP. SIGTERM (Cloud Run) drains in-flight requests, then closes the pool. */
@@ -18,6 +19,19 @@ async function main() {
   }
   const deps = await buildDeps(config);
   const { logger } = deps;
+  // A connection that closes can still reject a promise inside postgres.js that no caller awaits (every caller's
+  // own query is settled by the patch; tests/ops/db-outage.test.ts found one more under load). Losing the process
+  // over it would drop every request in flight, so that one kind is logged; anything else stays fatal.
+  const unowned = (kind: string) => (reason: unknown) => {
+    if (isConnectionFailure(reason)) {
+      logger.warn({ err: reason, kind }, "a database connection error nobody awaited (ignored)");
+      return;
+    }
+    logger.fatal({ err: reason, kind }, "process failure");
+    process.exit(1);
+  };
+  process.on("unhandledRejection", unowned("unhandledRejection"));
+  process.on("uncaughtException", unowned("uncaughtException"));
   if (config.generatedSecrets.length)
     logger.warn(
       { generated: config.generatedSecrets, file: `${config.dataDir}/dev-secrets.json` },

@@ -45,7 +45,8 @@ const CONNECTION_CODES = new Set([
   "CONNECTION_ACQUIRE_TIMEOUT",
 ]);
 
-function isConnectionFailure(error: unknown): boolean {
+/** A connection to the database failed or closed (the statement may or may not have run). */
+export function isConnectionFailure(error: unknown): boolean {
   let e: any = error;
   for (let depth = 0; e && depth < 4; depth++, e = e.cause) if (CONNECTION_CODES.has(e.code)) return true;
   return false;

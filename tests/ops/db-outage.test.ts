@@ -444,7 +444,11 @@ describe.skipIf(!onPostgres)("the database goes away (needs DATABASE_URL: skippe
     };
     console.info(`DB outage, backends killed under load: ${JSON.stringify(summary)}`);
 
-    expect(await exitedEarly()).toBe(false);
+    // On a death, the server's last words are the diagnosis.
+    expect({ exited: await exitedEarly(), tail: "" }).toEqual({
+      exited: false,
+      tail: (await exitedEarly()) ? server!.output().slice(-3000) : "",
+    });
     expect(server!.output()).not.toMatch(/TypeError|Unhandled|uncaught/i);
     expect(killed).toBeGreaterThan(0);
     expect(lockHoldersKilled).toBeGreaterThan(0);
