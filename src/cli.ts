@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { type Config, loadConfig } from "./config";
 import { migrate } from "./db/migrate";
 import { buildDeps, type Deps } from "./deps";
@@ -11,7 +12,12 @@ import { createLogger } from "./http/logger";
  */
 
 export type Flags = Record<string, string>;
-type Command = { describe: string; run: (deps: Deps, flags: Flags) => Promise<{ result: unknown; ok?: boolean }> };
+type Command = {
+  describe: string;
+  /** The `--name value` flags the command takes (every value a string); any other is refused. */
+  flags?: string[];
+  run: (deps: Deps, flags: Flags) => Promise<{ result: unknown; ok?: boolean }>;
+};
 
 export class CliError extends Error {}
 
@@ -77,15 +83,19 @@ function runningEmbeddedServer(config: Config): { port: number } | undefined {
 const printJson = (value: unknown) =>
   console.log(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
 
-function parseFlags(args: string[]): Flags {
-  const flags: Flags = {};
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (!arg.startsWith("--")) throw new CliError(`unexpected argument ${arg}`);
-    const [name, inline] = arg.slice(2).split("=", 2) as [string, string | undefined];
-    flags[name] = inline ?? args[++i] ?? "";
+/** `--name value` or `--name=value`, each a flag the command declares (node:util parseArgs, strict). */
+function parseFlags(command: Command, args: string[]): Flags {
+  try {
+    const { values } = parseArgs({
+      args,
+      options: Object.fromEntries((command.flags ?? []).map((flag) => [flag, { type: "string" as const }])),
+      strict: true,
+      allowPositionals: false,
+    });
+    return values as Flags;
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error));
   }
-  return flags;
 }
 
 export async function runCli(argv: string[]): Promise<number> {
@@ -100,7 +110,7 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   let deps: Deps | undefined;
   try {
-    const flags = parseFlags(rest);
+    const flags = parseFlags(command, rest);
     const config = loadConfig();
     const server = runningEmbeddedServer(config);
     if (server) {

@@ -7,6 +7,7 @@ const cli: RequestMeta = { actor: { type: "system", id: "cli" } };
 
 registerCommand("admin:create", {
   describe: "create an admin: --email E --password P --role super_admin|compliance|finance|support",
+  flags: ["email", "password", "role"],
   run: async (deps, flags) => {
     const admin = await deps.identity.admins.create({
       ctx: cli,
@@ -30,6 +31,7 @@ registerCommand("admin:create", {
 
 registerCommand("vendor:create", {
   describe: "create a vendor and its wallet: --name N --email E --password P --phone PH",
+  flags: ["name", "email", "password", "phone", "registration-number", "address", "category"],
   run: async (deps, flags) => {
     const vendor = await deps.identity.vendors.create({
       ctx: cli,
@@ -52,6 +54,7 @@ registerCommand("partner:create", {
     "create a partner, its settlement account and an API key (shown once), live at once (the operator's channel, " +
     "with database access; admins over HTTP need a second admin's approval): --name N [--scopes a,b] " +
     "[--funding-limit CENTS (default KESHLESS_PARTNER_DEFAULT_FUNDING_LIMIT: 0 in production)]",
+  flags: ["name", "scopes", "funding-limit"],
   run: async (deps, flags) => {
     const scopes = flags.scopes
       ?.split(",")
