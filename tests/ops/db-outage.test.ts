@@ -230,6 +230,10 @@ describe.skipIf(!onPostgres)("the database goes away (needs DATABASE_URL: skippe
       status: 0,
     };
   };
+  const IGNORED = "a database connection error nobody awaited (ignored)";
+  /** Output lines that say something went unowned or crashed, except the ones the safety net handled. */
+  const unexpectedFailures = (output: string) =>
+    output.split("\n").filter((line) => /TypeError|Unhandled|uncaught/i.test(line) && !line.includes(IGNORED));
   const exitedEarly = () => Promise.race([server!.exited.then(() => true), Bun.sleep(0).then(() => false)]);
   const track = <R extends { status: number; code?: string; res?: ApiResponse }>(s: Sent, r: R): R => {
     s.status = r.status;
@@ -441,6 +445,7 @@ describe.skipIf(!onPostgres)("the database goes away (needs DATABASE_URL: skippe
       ready: Object.fromEntries(answers.ready),
       slowest: seconds(slowest),
       firstOkAfterKills: firstOkAfterKills === undefined ? "never" : seconds(firstOkAfterKills),
+      unownedConnectionErrors: server!.output().split(IGNORED).length - 1,
     };
     console.info(`DB outage, backends killed under load: ${JSON.stringify(summary)}`);
 
@@ -449,7 +454,9 @@ describe.skipIf(!onPostgres)("the database goes away (needs DATABASE_URL: skippe
       exited: false,
       tail: (await exitedEarly()) ? server!.output().slice(-3000) : "",
     });
-    expect(server!.output()).not.toMatch(/TypeError|Unhandled|uncaught/i);
+    // The boot's safety net (src/index.ts) logs a connection error that nothing inside postgres.js awaited and
+    // keeps serving; those lines are expected under kills (counted in the summary). Anything else unowned is not.
+    expect(unexpectedFailures(server!.output())).toEqual([]);
     expect(killed).toBeGreaterThan(0);
     expect(lockHoldersKilled).toBeGreaterThan(0);
     const statuses = (map: Map<string, number>) => [...map.keys()].map((k) => Number(k.split(" ")[0]));
