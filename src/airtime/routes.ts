@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { adminAuth, userAuth } from "../http/auth";
 import { AppError } from "../http/errors";
 import { amountField, currencyField, pinField } from "../http/fields";
 import { idempotent } from "../http/idempotency";
 import { CONFIGURED_MAXIMUM, createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
+import { adminAuth, userAuth } from "../identity";
 import { transactionSchema } from "../payments/dto";
 
 const body = z.object({

@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { adminAuth, requestMeta } from "../http/auth";
+import { requestMeta } from "../http/auth";
 import type { AppContext } from "../http/context";
 import { AppError } from "../http/errors";
 import { idempotent } from "../http/idempotency";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
+import { adminAuth } from "../identity";
 
 const party = z.object({ type: z.string(), id: z.string() });
 

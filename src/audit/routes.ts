@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { adminAuth } from "../http/auth";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
+import { adminAuth } from "../identity";
 import { instantField } from "../lib/input";
 
 const record = z

@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requestMeta, userAuth } from "../http/auth";
+import { requestMeta } from "../http/auth";
 import { pinField } from "../http/fields";
 import { idempotent } from "../http/idempotency";
 import { createRouter, errorResponses, jsonContent } from "../http/router";
+import { userAuth } from "../identity";
 import { transactionSchema } from "../payments/dto";
 
 const cardRequestSchema = z

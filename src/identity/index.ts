@@ -9,6 +9,16 @@ import { createUsers } from "./users";
 import { createVendors } from "./vendors";
 
 export type { Admin } from "./admins";
+// The route guards other domains mount: bearer tokens of users, vendors and admins, partners' API keys.
+export {
+  adminAuth,
+  partnerAuth,
+  requireSession,
+  sessionIdOf,
+  userAuth,
+  userTokenAuth,
+  vendorAuth,
+} from "./guards";
 export type { FundingChange, PartnerFunding } from "./partner-funding";
 export type { Partner, PartnerKey } from "./partners";
 export type { Permission } from "./permissions";

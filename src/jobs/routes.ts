@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { adminAuth, jobAuth, requestMeta } from "../http/auth";
+import { jobAuth, requestMeta } from "../http/auth";
 import { AppError } from "../http/errors";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
+import { adminAuth } from "../identity";
 import { JOBS } from "./registry";
 
 const jobResultSchema = z

@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { approvalSchema } from "../approvals/routes";
-import { adminAuth, requestMeta } from "../http/auth";
+import { requestMeta } from "../http/auth";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
+import { adminAuth } from "../identity";
 import { instantField } from "../lib/input";
 import { transactionSchema } from "./dto";
 

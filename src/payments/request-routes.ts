@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { userAuth, vendorAuth } from "../http/auth";
 import type { AppContext } from "../http/context";
 import { amountField, currencyField, pinField } from "../http/fields";
 import { idempotent } from "../http/idempotency";
 import { rateLimit } from "../http/rate-limit";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
+import { userAuth, vendorAuth } from "../identity";
 import { transactionSchema } from "./dto";
 
 const vendorRef = z.object({ id: z.string(), name: z.string(), code: z.string() });

@@ -1,17 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import {
-  partnerAuth,
-  requestMeta,
-  requireSession,
-  sessionIdOf,
-  userAuth,
-  userTokenAuth,
-  vendorAuth,
-} from "../http/auth";
+import { requestMeta } from "../http/auth";
 import type { AppContext } from "../http/context";
 import { amountField, currencyField, phoneField, pinField } from "../http/fields";
 import { idempotent, idempotentRequest, storedAnswer } from "../http/idempotency";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
+import { partnerAuth, requireSession, sessionIdOf, userAuth, userTokenAuth, vendorAuth } from "../identity";
 import { transactionSchema, walletSchema } from "./dto";
 import type { PartyLookup, Plan } from "./service";
 

@@ -1,9 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { adminAuth, partnerAuth, requestMeta } from "../http/auth";
+import { requestMeta } from "../http/auth";
 import type { AppContext, AppEnv } from "../http/context";
 import { AppError } from "../http/errors";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
+import { adminAuth, partnerAuth } from "../identity";
 
 const endpointSchema = z
   .object({

@@ -14,9 +14,6 @@ const SRC = join(import.meta.dir, "../../src");
 const PLATFORM = ["db", "http", "lib"];
 const CORE = ["config.ts"];
 const KNOWN = new Set([
-  // The bearer guards check identity's tokens and permissions: they move into identity's module.
-  "http/auth.ts -> identity/permissions",
-  "http/auth.ts -> identity/tokens",
   // The request context carries the whole-world Deps: replaced by each module's own typed dependencies.
   "http/context.ts -> deps",
   "http/middleware.ts -> deps",

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db/client";
-import { partnerAuth } from "../../src/http/auth";
 import { createRouter } from "../../src/http/router";
+import { partnerAuth } from "../../src/identity/guards";
 import { createAdmin, createPartner, signInAdmin, signInUser } from "../support/factories";
 import { createTestContext } from "../support/harness";
 

@@ -4,8 +4,9 @@ import { SignJWT } from "jose";
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { buildDeps } from "../../src/deps";
-import { jobAuth, partnerAuth, userAuth } from "../../src/http/auth";
+import { jobAuth } from "../../src/http/auth";
 import { createRouter } from "../../src/http/router";
+import { partnerAuth, userAuth } from "../../src/identity/guards";
 import { createAdmin, createVendor, signInAdmin, signInUser, signInVendor } from "../support/factories";
 import { createTestContext, TEST_SECRETS } from "../support/harness";
 

@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { approvalSchema } from "../../approvals/routes";
-import { adminAuth, requestMeta, sessionIdOf } from "../../http/auth";
+import { requestMeta } from "../../http/auth";
 import { AppError } from "../../http/errors";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../../http/router";
+import { adminAuth, sessionIdOf } from "../guards";
 import { MAX_FUNDING_CHANGE } from "../partner-funding";
 import { ADMIN_ROLES } from "../permissions";
 import {

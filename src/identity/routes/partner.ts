@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { partnerAuth } from "../../http/auth";
 import { AppError } from "../../http/errors";
 import { createRouter, errorResponses, jsonContent } from "../../http/router";
+import { partnerAuth } from "../guards";
 import { partnerSchema } from "./schemas";
 
 /** GET /partner/v1/me: lets a partner check its key (valid, which partner, which scopes). */

@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requestMeta, sessionIdOf, userAuth } from "../../http/auth";
+import { requestMeta } from "../../http/auth";
 import { AppError } from "../../http/errors";
 import { createRouter, errorResponses, jsonContent } from "../../http/router";
+import { sessionIdOf, userAuth } from "../guards";
 import { jsonBody, phoneField, refreshBody, userSchema, userSessionSchema } from "./schemas";
 
 const bearer = [{ bearer: [] }];

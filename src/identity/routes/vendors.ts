@@ -1,7 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requestMeta, sessionIdOf, vendorAuth } from "../../http/auth";
+import { requestMeta } from "../../http/auth";
 import { AppError } from "../../http/errors";
 import { createRouter, errorResponses, jsonContent, listOf } from "../../http/router";
+import { sessionIdOf, vendorAuth } from "../guards";
 import {
   deviceSchema,
   deviceTrustedSchema,
