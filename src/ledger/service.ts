@@ -191,6 +191,15 @@ function canonicalLegs(legs: Leg[]): { account: string; amount: string }[] {
     .map(([account, amount]) => ({ account, amount: amount.toString() }));
 }
 
+/**
+ * The account's balance right after entry `e` (of account `a`), in SQL: the entry's own running balance on a
+ * one-shard account; on a sharded one, the sum of each shard's last running balance up to that entry. The one
+ * definition, for statements and for any read model that shows a balance after a movement.
+ */
+export const balanceAfterEntry = sql`(case when a.shard_count = 1 then e.balance_after
+  else (select sum(x.b) from (select distinct on (shard) balance_after as b from ledger_entries
+         where account_id = e.account_id and id <= e.id order by shard, id desc) x) end)`;
+
 function translate(error: unknown): never {
   const state = sqlState(error);
   const message = sqlMessage(error);
@@ -470,10 +479,7 @@ export function createLedger({ database, logger, config }: LedgerDeps) {
     const rows = await queryRows<any>(
       db,
       sql`select e.id::text as entry_id, e.journal_id, j.kind, e.amount::text as amount, j.metadata, e.created_at,
-                 case when a.shard_count = 1 then e.balance_after
-                      else (select sum(x.b) from (select distinct on (shard) balance_after as b from ledger_entries
-                             where account_id = e.account_id and id <= e.id order by shard, id desc) x)
-                 end::text as balance_after
+                 ${balanceAfterEntry}::text as balance_after
             from ledger_entries e
             join ledger_journals j on j.id = e.journal_id
             join ledger_accounts a on a.id = e.account_id

@@ -6,7 +6,7 @@ import { retrySerializable } from "../db/serializable";
 import { AppError } from "../http/errors";
 import type { IdempotentRequest, Outcome } from "../http/idempotency";
 import { computeFee } from "../ledger/fees";
-import type { AccountKind, Ledger } from "../ledger/service";
+import { type AccountKind, balanceAfterEntry, type Ledger } from "../ledger/service";
 import { usagePeriods } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { assertAmount, formatAmount } from "../lib/money";
@@ -498,9 +498,7 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
   async function toDto(row: Row, account: string): Promise<TransactionDto> {
     const [after] = await queryRows<{ balance_after: string | null }>(
       database.db,
-      sql`select (case when a.shard_count = 1 then e.balance_after
-                      else (select sum(x.b) from (select distinct on (shard) balance_after as b from ledger_entries
-                             where account_id = e.account_id and id <= e.id order by shard, id desc) x) end)::text as balance_after
+      sql`select ${balanceAfterEntry}::text as balance_after
             from ledger_entries e join ledger_accounts a on a.id = e.account_id
            where e.journal_id = ${row.id} and e.account_id = ${account}
            order by e.id desc limit 1`,

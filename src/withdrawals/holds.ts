@@ -2,6 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import { type Executor, queryRows } from "../db/client";
 import { AppError } from "../http/errors";
 import { users, vendors } from "../identity/schema";
+import { balanceAfterEntry } from "../ledger/service";
 import type { TransactionDto } from "../payments/dto";
 import { transactions } from "../payments/schema";
 
@@ -89,9 +90,7 @@ export async function transactionView(tx: Executor, id: string): Promise<Transac
   if (!row) throw new AppError("NOT_FOUND", "No such transaction.");
   const [after] = await queryRows<{ balance_after: string | null }>(
     tx,
-    sql`select (case when a.shard_count = 1 then e.balance_after
-                     else (select sum(x.b) from (select distinct on (shard) balance_after as b from ledger_entries
-                            where account_id = e.account_id and id <= e.id order by shard, id desc) x) end)::text as balance_after
+    sql`select ${balanceAfterEntry}::text as balance_after
            from ledger_entries e join ledger_accounts a on a.id = e.account_id
           where e.journal_id = ${row.id} and e.account_id = ${row.payerAccount}
           order by e.id desc limit 1`,
