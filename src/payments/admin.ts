@@ -11,7 +11,7 @@ import { LedgerError } from "../ledger/service";
 import { newId } from "../lib/ids";
 import { formatAmount } from "../lib/money";
 import { maskPhone } from "../lib/phone";
-import type { TransactionDto, TransactionStatus, TransactionType } from "./dto";
+import { type TransactionDto, type TransactionStatus, type TransactionType, transactionDto } from "./dto";
 import { transactions } from "./schema";
 
 /**
@@ -81,23 +81,7 @@ const toAdmin = (r: Row): AdminTransaction => ({
 
 /** A transaction as a partner sees it (its webhooks), from the settlement side; partners have no wallet balance. */
 function partnerView(r: Row, status: TransactionStatus = r.status as TransactionStatus): TransactionDto {
-  const outgoing = r.payerType === "partner";
-  return {
-    id: r.id,
-    type: r.type as TransactionType,
-    status,
-    amount: Number(r.amount),
-    currency: r.currency,
-    fee: Number(r.fee),
-    feeBearer: r.feeBearer as TransactionDto["feeBearer"],
-    direction: outgoing ? "debit" : "credit",
-    counterparty: outgoing
-      ? { type: r.payeeType as "user", id: r.payeeId, name: r.payeeName }
-      : { type: r.payerType as "user", id: r.payerId, name: r.payerName },
-    reference: r.reference,
-    createdAt: r.createdAt.toISOString(),
-    balanceAfter: null,
-  };
+  return transactionDto(r, { outgoing: r.payerType === "partner", balanceAfter: null, status });
 }
 
 /** A reversal's own wording for the one refusal people will meet; every other ledger error maps as usual. */

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import type { transactions } from "./schema";
 
 /** A transaction as every endpoint returns it (API.md), from the viewer's side. */
 export const transactionSchema = z
@@ -33,3 +34,31 @@ export const walletSchema = z
 export type TransactionDto = z.infer<typeof transactionSchema>;
 export type TransactionType = TransactionDto["type"];
 export type TransactionStatus = TransactionDto["status"];
+
+/**
+ * The one builder of a TransactionDto: `row` as its viewer sees it — `outgoing` when the viewer paid (the
+ * counterparty is then the payee), the viewer's balance right after it (null without a wallet), and the status
+ * to show when it is not the row's own (a partner's webhook of a transaction being reversed).
+ */
+export function transactionDto(
+  row: typeof transactions.$inferSelect,
+  view: { outgoing: boolean; balanceAfter: number | null; status?: TransactionStatus },
+): TransactionDto {
+  const party = view.outgoing
+    ? { type: row.payeeType, id: row.payeeId, name: row.payeeName }
+    : { type: row.payerType, id: row.payerId, name: row.payerName };
+  return {
+    id: row.id,
+    type: row.type as TransactionType,
+    status: view.status ?? (row.status as TransactionStatus),
+    amount: Number(row.amount),
+    currency: row.currency,
+    fee: Number(row.fee),
+    feeBearer: row.feeBearer as TransactionDto["feeBearer"],
+    direction: view.outgoing ? "debit" : "credit",
+    counterparty: party as TransactionDto["counterparty"],
+    reference: row.reference,
+    createdAt: row.createdAt.toISOString(),
+    balanceAfter: view.balanceAfter,
+  };
+}

@@ -11,7 +11,7 @@ import { usagePeriods } from "../lib/clock";
 import { newId } from "../lib/ids";
 import { assertAmount, formatAmount } from "../lib/money";
 import { maskPhone } from "../lib/phone";
-import type { TransactionDto, TransactionStatus, TransactionType } from "./dto";
+import { type TransactionDto, type TransactionType, transactionDto } from "./dto";
 import { transactions } from "./schema";
 
 /**
@@ -503,23 +503,8 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
            where e.journal_id = ${row.id} and e.account_id = ${account}
            order by e.id desc limit 1`,
     );
-    const outgoing = row.payerAccount === account;
-    return {
-      id: row.id,
-      type: row.type as TransactionType,
-      status: row.status as TransactionStatus,
-      amount: toNumber(row.amount),
-      currency: row.currency,
-      fee: toNumber(row.fee),
-      feeBearer: row.feeBearer as TransactionDto["feeBearer"],
-      direction: outgoing ? "debit" : "credit",
-      counterparty: outgoing
-        ? { type: row.payeeType as PartyType, id: row.payeeId, name: row.payeeName }
-        : { type: row.payerType as PartyType, id: row.payerId, name: row.payerName },
-      reference: row.reference,
-      createdAt: row.createdAt.toISOString(),
-      balanceAfter: after?.balance_after == null ? null : Number(after.balance_after),
-    };
+    const balanceAfter = after?.balance_after == null ? null : Number(after.balance_after);
+    return transactionDto(row, { outgoing: row.payerAccount === account, balanceAfter });
   }
 
   /** Newest first. The cursor is opaque: base64url of "createdAt|id" of the last row returned. */

@@ -3,7 +3,7 @@ import { type Executor, queryRows } from "../db/client";
 import { AppError } from "../http/errors";
 import { users, vendors } from "../identity/schema";
 import { balanceAfterEntry } from "../ledger/service";
-import type { TransactionDto } from "../payments/dto";
+import { type TransactionDto, transactionDto } from "../payments/dto";
 import { transactions } from "../payments/schema";
 
 /**
@@ -95,18 +95,6 @@ export async function transactionView(tx: Executor, id: string): Promise<Transac
           where e.journal_id = ${row.id} and e.account_id = ${row.payerAccount}
           order by e.id desc limit 1`,
   );
-  return {
-    id: row.id,
-    type: row.type as TransactionDto["type"],
-    status: row.status as TransactionDto["status"],
-    amount: Number(row.amount),
-    currency: row.currency,
-    fee: Number(row.fee),
-    feeBearer: row.feeBearer as TransactionDto["feeBearer"],
-    direction: "debit",
-    counterparty: { type: "system", id: row.payeeId, name: row.payeeName },
-    reference: row.reference,
-    createdAt: row.createdAt.toISOString(),
-    balanceAfter: after?.balance_after == null ? null : Number(after.balance_after),
-  };
+  const balanceAfter = after?.balance_after == null ? null : Number(after.balance_after);
+  return transactionDto(row, { outgoing: true, balanceAfter });
 }
