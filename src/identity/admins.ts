@@ -5,14 +5,7 @@ import { AppError } from "../http/errors";
 import { after, encodeCursor } from "../http/pagination";
 import { newId } from "../lib/ids";
 import { createSealer } from "../lib/sealer";
-import {
-  auditLockedOut,
-  auditLoginFailure,
-  loginLimit,
-  recordFailure,
-  releaseAttempts,
-  reserveAttempt,
-} from "./attempts";
+import { attemptLogin, loginLimit, releaseAttempts } from "./attempts";
 import { ADMIN_ROLES, type AdminRole, permissionsOf } from "./permissions";
 import { admins, authSessions } from "./schema";
 import { matchTotp, newTotpSecret, type Passwords, passwordProblem } from "./secrets";
@@ -154,24 +147,18 @@ export function createAdmins(deps: IdentityDeps, tools: { passwords: Passwords; 
     // A locked account answers exactly as a wrong password does (and takes as long): the answer must not
     // tell an attacker which emails are admins'.
     const limit = loginLimit(deps, "admin");
-    const who = { kind: "admin" as const, id: r.id };
-    const reservation = await reserveAttempt(deps, limit, r.id);
-    if (!reservation.ok) {
-      await passwords.burn(input.password);
-      await auditLockedOut(deps, who, reservation, ctx);
-      throw badLogin();
-    }
-    const passwordOk = await passwords.verify(input.password, r.passwordHash);
-    const step = matchTotp(sealer.open(r.totpSecret), input.totp, now);
-    const refusal = !passwordOk
-      ? "wrong_password"
-      : step === null
-        ? "wrong_totp"
-        : step <= r.totpLastStep
-          ? "totp_reused"
-          : null;
-    if (refusal || step === null) {
-      await auditLoginFailure(deps, who, await recordFailure(deps, limit, r.id), ctx, refusal ?? "wrong_totp");
+    const totp: { step: number | null } = { step: null };
+    const attempt = await attemptLogin(deps, { kind: "admin", id: r.id }, ctx, async () => {
+      const passwordOk = await passwords.verify(input.password, r.passwordHash);
+      totp.step = matchTotp(sealer.open(r.totpSecret), input.totp, now);
+      if (!passwordOk) return "wrong_password";
+      if (totp.step === null) return "wrong_totp";
+      return totp.step <= r.totpLastStep ? "totp_reused" : null;
+    });
+    const { step } = totp;
+    if (!attempt.ok || step === null) {
+      // Locked: nothing was compared, but it takes as long as a wrong password.
+      if (!attempt.ok && !attempt.compared) await passwords.burn(input.password);
       throw badLogin();
     }
     if (r.status !== "active") {

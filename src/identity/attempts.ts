@@ -12,7 +12,7 @@ import type { IdentityDeps } from "./tx";
  *   short READ COMMITTED transaction, and writes the outcome before letting go — concurrent checks of one
  *   subject take turns, each sees every earlier outcome, and right PINs sent together all pass. The fast
  *   lane does the same inside its statement (drizzle/0011).
- * - A password is argon2id: ~100 ms, too long to hold a row lock and a pooled connection. `reserveAttempt`
+ * - A password is argon2id: ~100 ms, too long to hold a row lock and a pooled connection. `attemptLogin`
  *   first takes a slot — one atomic UPDATE counting it, refused while locked or while failures plus
  *   attempts in flight fill the limit — and only then compares; `recordFailure` locks the subject when a
  *   wrong one filled the limit, `releaseAttempts` clears the count after a right one.
@@ -66,6 +66,29 @@ export function loginLimit(deps: Pick<IdentityDeps, "config">, kind: "admin" | "
 
 const readCommitted = { isolationLevel: "read committed" } as const;
 
+/** The subject's count and live lock, its row locked until the transaction ends. */
+async function lockedState(tx: Tx, limit: AttemptLimit, id: string, now: Date) {
+  const { table, count, locked } = columns(limit);
+  const [state] = await queryRows<{ count: number; locked_until: string | null }>(
+    tx,
+    sql`select ${count} as count, ${locked} as locked_until from ${table} where id = ${id} for no key update`,
+  );
+  const lockedUntil = state?.locked_until ? new Date(state.locked_until) : null;
+  return { count: Number(state?.count ?? 0), lockedUntil: lockedUntil && lockedUntil > now ? lockedUntil : null };
+}
+
+/** Locks the subject for a window from `now`; the next window's count starts at zero. */
+async function lockSubject(tx: Tx, limit: AttemptLimit, id: string, now: Date): Promise<Date> {
+  const { table, count, locked } = columns(limit);
+  const until = new Date(now.getTime() + limit.lockSeconds * 1000);
+  await tx.execute(
+    sql`update ${table} set ${count} = 0, ${locked} = ${until.toISOString()}::timestamptz where id = ${id}`,
+  );
+  return until;
+}
+
+type Tx = Parameters<typeof queryRows>[0];
+
 /**
  * Compares a fast secret (`matches`) under the subject's row lock and records the outcome before the lock
  * is released: a right one clears earlier failures (and writes `onRight`, e.g. a PIN rehash, in the same
@@ -81,52 +104,41 @@ export async function checkUnderLock(
   const { table, count, locked } = columns(limit);
   const now = deps.now();
   return deps.database.db.transaction(async (tx) => {
-    const [state] = await queryRows<{ count: number; locked_until: string | null }>(
-      tx,
-      sql`select ${count} as count, ${locked} as locked_until from ${table} where id = ${id} for no key update`,
-    );
-    if (state?.locked_until && new Date(state.locked_until) > now)
-      return { ok: false as const, locked: true as const, lockedUntil: new Date(state.locked_until) };
+    const state = await lockedState(tx, limit, id, now);
+    if (state.lockedUntil) return { ok: false as const, locked: true as const, lockedUntil: state.lockedUntil };
     if (matches()) {
       const extra = Object.entries(onRight ?? {}).map(([column, value]) => sql`, ${sql.identifier(column)} = ${value}`);
-      if (extra.length || Number(state?.count ?? 0) !== 0 || state?.locked_until)
+      // Earlier failures are cleared; an untouched row (the usual case) is not written at all. (An expired lock
+      // may stay in the row: every check reads it as no lock.)
+      if (extra.length || state.count !== 0)
         await tx.execute(sql`update ${table} set ${count} = 0, ${locked} = null${sql.join(extra)} where id = ${id}`);
       return { ok: true as const };
     }
-    return { ok: false as const, locked: false as const, ...(await countFailure(tx, limit, id, now, "add")) };
+    return {
+      ok: false as const,
+      locked: false as const,
+      ...(await settleFailure(tx, limit, id, now, state.count + 1)),
+    };
   }, readCommitted);
 }
 
 /**
- * Counts a failure (`add`), or settles one its reservation already counted (`counted`). The failure that
- * fills the limit locks the subject and starts the next window's count at zero; one decided while the
- * subject is already locked (a concurrent attempt filled it first) just reports that lock.
+ * Settles a failure, `failures` being the count with it included: below the limit it is written; the one that
+ * fills the limit locks the subject.
  */
-async function countFailure(
-  tx: Parameters<typeof queryRows>[0],
-  limit: AttemptLimit,
-  id: string,
-  now: Date,
-  mode: "add" | "counted",
-): Promise<Failure> {
-  const { table, count, locked } = columns(limit);
-  const [state] = await queryRows<{ count: number; locked_until: string | null }>(
-    tx,
-    sql`select ${count} as count, ${locked} as locked_until from ${table} where id = ${id} for no key update`,
-  );
-  if (state?.locked_until && new Date(state.locked_until) > now)
-    return { failures: limit.max, attemptsRemaining: 0, lockedUntil: new Date(state.locked_until), lockedNow: false };
-  const counted = Number(state?.count ?? 0) + (mode === "add" ? 1 : 0);
-  const failures = Math.min(limit.max, Math.max(1, counted));
-  if (failures < limit.max) {
-    if (mode === "add") await tx.execute(sql`update ${table} set ${count} = ${failures} where id = ${id}`);
-    return { failures, attemptsRemaining: limit.max - failures, lockedUntil: null, lockedNow: false };
+async function settleFailure(tx: Tx, limit: AttemptLimit, id: string, now: Date, failures: number): Promise<Failure> {
+  const { table, count } = columns(limit);
+  const capped = Math.min(limit.max, Math.max(1, failures));
+  if (capped < limit.max) {
+    await tx.execute(sql`update ${table} set ${count} = ${capped} where id = ${id}`);
+    return { failures: capped, attemptsRemaining: limit.max - capped, lockedUntil: null, lockedNow: false };
   }
-  const lockedUntil = new Date(now.getTime() + limit.lockSeconds * 1000);
-  await tx.execute(
-    sql`update ${table} set ${count} = 0, ${locked} = ${lockedUntil.toISOString()}::timestamptz where id = ${id}`,
-  );
-  return { failures, attemptsRemaining: 0, lockedUntil, lockedNow: true };
+  return {
+    failures: capped,
+    attemptsRemaining: 0,
+    lockedUntil: await lockSubject(tx, limit, id, now),
+    lockedNow: true,
+  };
 }
 
 /**
@@ -135,39 +147,63 @@ async function countFailure(
  * full locks the subject: a burst cannot have more than `max` guesses compared, and a slot held by a
  * request that died mid-compare is freed when that lock ends.
  */
-export async function reserveAttempt(
+async function reserveAttempt(
   deps: Pick<IdentityDeps, "database" | "now">,
   limit: AttemptLimit,
   id: string,
 ): Promise<Reservation> {
   const { table, count, locked } = columns(limit);
   const now = deps.now();
-  const until = new Date(now.getTime() + limit.lockSeconds * 1000);
   return deps.database.db.transaction(async (tx) => {
-    const [state] = await queryRows<{ count: number; locked_until: string | null }>(
-      tx,
-      sql`select ${count} as count, ${locked} as locked_until from ${table} where id = ${id} for no key update`,
-    );
-    if (state?.locked_until && new Date(state.locked_until) > now)
-      return { ok: false as const, lockedUntil: new Date(state.locked_until), lockedNow: false };
-    if (Number(state?.count ?? 0) >= limit.max) {
-      await tx.execute(
-        sql`update ${table} set ${count} = 0, ${locked} = ${until.toISOString()}::timestamptz where id = ${id}`,
-      );
-      return { ok: false as const, lockedUntil: until, lockedNow: true };
-    }
+    const state = await lockedState(tx, limit, id, now);
+    if (state.lockedUntil) return { ok: false as const, lockedUntil: state.lockedUntil, lockedNow: false };
+    if (state.count >= limit.max)
+      return { ok: false as const, lockedUntil: await lockSubject(tx, limit, id, now), lockedNow: true };
     await tx.execute(sql`update ${table} set ${count} = ${count} + 1, ${locked} = null where id = ${id}`);
     return { ok: true as const };
   }, readCommitted);
 }
 
-/** After a reserved attempt failed: it is already counted; the one that fills the limit locks the subject. */
-export async function recordFailure(
+/**
+ * After a reserved attempt failed: it is already counted. The one that fills the limit locks the subject; one
+ * decided while the subject is already locked (a concurrent attempt filled it first) just reports that lock.
+ */
+async function recordFailure(
   deps: Pick<IdentityDeps, "database" | "now">,
   limit: AttemptLimit,
   id: string,
 ): Promise<Failure> {
-  return deps.database.db.transaction((tx) => countFailure(tx, limit, id, deps.now(), "counted"), readCommitted);
+  const now = deps.now();
+  return deps.database.db.transaction(async (tx) => {
+    const state = await lockedState(tx, limit, id, now);
+    if (state.lockedUntil)
+      return { failures: limit.max, attemptsRemaining: 0, lockedUntil: state.lockedUntil, lockedNow: false };
+    return settleFailure(tx, limit, id, now, state.count);
+  }, readCommitted);
+}
+
+/**
+ * A password sign-in under its limit: a slot is reserved, then `refusal` compares the secrets (null: right,
+ * else the reason it failed). Refused uncompared while locked; a failure is settled and audited. `lockedUntil`
+ * is set when the answer should say "locked" (an account already locked, not one this failure just locked).
+ */
+export async function attemptLogin(
+  deps: Pick<IdentityDeps, "database" | "now" | "audit" | "config">,
+  who: { kind: "admin" | "vendor"; id: string },
+  ctx: RequestMeta,
+  refusal: () => Promise<string | null>,
+): Promise<{ ok: true } | { ok: false; compared: boolean; lockedUntil: Date | null }> {
+  const limit = loginLimit(deps, who.kind);
+  const reservation = await reserveAttempt(deps, limit, who.id);
+  if (!reservation.ok) {
+    await auditLockedOut(deps, who, reservation, ctx);
+    return { ok: false, compared: false, lockedUntil: reservation.lockedUntil };
+  }
+  const reason = await refusal();
+  if (!reason) return { ok: true };
+  const failure = await recordFailure(deps, limit, who.id);
+  await auditLoginFailure(deps, who, failure, ctx, reason);
+  return { ok: false, compared: true, lockedUntil: failure.lockedNow ? null : failure.lockedUntil };
 }
 
 /** After a right secret (or a refusal that compared nothing more): the count and any lock are cleared. */
@@ -184,7 +220,7 @@ export async function releaseAttempts(deps: Pick<IdentityDeps, "database">, limi
 }
 
 /** The audit trail of a failed password sign-in (already counted by its reservation). Vendors and admins share it. */
-export async function auditLoginFailure(
+async function auditLoginFailure(
   deps: Pick<IdentityDeps, "audit">,
   who: { kind: "admin" | "vendor"; id: string },
   failure: Failure,
@@ -201,7 +237,7 @@ export async function auditLoginFailure(
 }
 
 /** The audit trail of a sign-in refused, uncompared, because the account is locked (or this attempt locked it). */
-export async function auditLockedOut(
+async function auditLockedOut(
   deps: Pick<IdentityDeps, "audit">,
   who: { kind: "admin" | "vendor"; id: string },
   refused: Reservation & { ok: false },

@@ -9,14 +9,7 @@ import { after, encodeCursor } from "../http/pagination";
 import { randomToken, sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { normalizePhone } from "../lib/phone";
-import {
-  auditLockedOut,
-  auditLoginFailure,
-  loginLimit,
-  recordFailure,
-  releaseAttempts,
-  reserveAttempt,
-} from "./attempts";
+import { attemptLogin, loginLimit, releaseAttempts } from "./attempts";
 import type { OtpService } from "./otp";
 import { authSessions, vendorDevices, vendors } from "./schema";
 import { type Passwords, passwordProblem } from "./secrets";
@@ -328,17 +321,10 @@ export function createVendors(
       throw badLogin();
     }
     const limit = loginLimit(deps, "vendor");
-    const who = { kind: "vendor" as const, id: r.id };
-    const reservation = await reserveAttempt(deps, limit, r.id);
-    if (!reservation.ok) {
-      await auditLockedOut(deps, who, reservation, ctx);
-      throw lockedOut(reservation.lockedUntil);
-    }
-    if (!(await passwords.verify(input.password, r.passwordHash))) {
-      const failure = await recordFailure(deps, limit, r.id);
-      await auditLoginFailure(deps, who, failure, ctx, "wrong_password");
-      throw failure.lockedUntil && !failure.lockedNow ? lockedOut(failure.lockedUntil) : badLogin();
-    }
+    const attempt = await attemptLogin(deps, { kind: "vendor", id: r.id }, ctx, async () =>
+      (await passwords.verify(input.password, r.passwordHash)) ? null : "wrong_password",
+    );
+    if (!attempt.ok) throw attempt.lockedUntil ? lockedOut(attempt.lockedUntil) : badLogin();
     if (r.status !== "active") {
       await releaseAttempts(deps, limit, r.id);
       await deps.audit.record(
