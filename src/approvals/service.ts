@@ -1,5 +1,5 @@
 import { and, desc, eq, lte, type SQL, sql } from "drizzle-orm";
-import type { Audit, RequestMeta } from "../audit/service";
+import type { Actor, Audit, RequestMeta } from "../audit/service";
 import type { Database, Executor } from "../db/client";
 import { serializable } from "../db/serializable";
 import { AppError } from "../http/errors";
@@ -54,9 +54,13 @@ export interface Approval {
 }
 
 /** What a handler is told: the request as it now stands, who decided, and anything `prepare` read. */
+const EXPIRY: Actor = { type: "system", id: "approval-expiry" };
+
 export interface DecisionContext<P = unknown> {
   approval: Approval;
   admin: { id: string; role: string } | null;
+  /** Who decided, for the kind's audit records: the checker, or the expiry job. */
+  decidedBy: Actor;
   reason: string | null;
   now: Date;
   meta: RequestMeta;
@@ -319,6 +323,7 @@ export function createApprovals(deps: ApprovalsDeps) {
           await kind.onApprove(t, {
             approval,
             admin: input.admin,
+            decidedBy: { type: "admin", id: input.admin.id },
             reason: input.reason ?? null,
             now,
             meta: ctx,
@@ -371,7 +376,15 @@ export function createApprovals(deps: ApprovalsDeps) {
           .where(eq(approvalRequests.id, row.id))
           .returning();
         const approval = toApproval(updated!);
-        await kind.onReject(t, { approval, admin: input.admin, reason, now, meta: ctx, prepared: ready?.prepared });
+        await kind.onReject(t, {
+          approval,
+          admin: input.admin,
+          decidedBy: { type: "admin", id: input.admin.id },
+          reason,
+          now,
+          meta: ctx,
+          prepared: ready?.prepared,
+        });
         await deps.audit.record(
           {
             action: "approval.reject",
@@ -412,6 +425,7 @@ export function createApprovals(deps: ApprovalsDeps) {
         await kind.onExpire(t, {
           approval: toApproval(updated!),
           admin: null,
+          decidedBy: EXPIRY,
           reason,
           now,
           meta: ctx,
@@ -420,7 +434,7 @@ export function createApprovals(deps: ApprovalsDeps) {
         await deps.audit.record(
           {
             action: "approval.expire",
-            actor: { type: "system", id: "approval-expiry" },
+            actor: EXPIRY,
             target: { type: "approval", id: row.id },
             details: { kind: row.kind, subjectId: row.subjectId },
           },

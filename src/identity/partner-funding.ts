@@ -308,7 +308,7 @@ export function createPartnerFunding(deps: IdentityDeps) {
     await deps.audit.record(
       {
         action: "partner.funding.refused",
-        actor: ctx.admin ? { type: "admin", id: ctx.admin.id } : { type: "system", id: "approval-expiry" },
+        actor: ctx.decidedBy,
         target: { type: "partner", id: ctx.approval.owner?.id ?? row?.partnerId ?? null },
         details: {
           fundingId: ctx.approval.subjectId,
@@ -354,7 +354,7 @@ export function createPartnerFunding(deps: IdentityDeps) {
       await deps.audit.record(
         {
           action: "partner.funding.top_up",
-          actor: { type: "admin", id: ctx.admin?.id ?? null },
+          actor: ctx.decidedBy,
           target: { type: "partner", id: change.partnerId },
           details: {
             fundingId: change.id,

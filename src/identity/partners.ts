@@ -498,7 +498,6 @@ export function createPartners(deps: IdentityDeps) {
 
   // ------------------------------------------------------------------ the checker's half (src/approvals)
 
-  const checkerOf = (ctx: DecisionContext) => ({ type: "admin" as const, id: ctx.admin?.id ?? null });
   const summaryOf = (approval: Approval) => approval.summary as unknown as KeySummary;
 
   /** The keys a refused request would have made live are revoked, so they can never authenticate. */
@@ -529,7 +528,7 @@ export function createPartners(deps: IdentityDeps) {
       await deps.audit.record(
         {
           action: "partner.create",
-          actor: checkerOf(ctx),
+          actor: ctx.decidedBy,
           target: { type: "partner", id: partnerId },
           details: {
             name: p.name,
@@ -558,7 +557,7 @@ export function createPartners(deps: IdentityDeps) {
     await deps.audit.record(
       {
         action: "partner.create.refused",
-        actor: ctx.admin ? checkerOf(ctx) : { type: "system", id: "approval-expiry" },
+        actor: ctx.decidedBy,
         target: { type: "partner", id: partnerId },
         details: { outcome, approvalId: ctx.approval.id, reason: ctx.reason },
       },
@@ -597,7 +596,7 @@ export function createPartners(deps: IdentityDeps) {
       await deps.audit.record(
         {
           action: summary.rotatedFrom ? "partner.key.rotate" : "partner.key.create",
-          actor: checkerOf(ctx),
+          actor: ctx.decidedBy,
           target: { type: "partner", id: k.partnerId },
           details: {
             keyId: k.id,
@@ -620,7 +619,7 @@ export function createPartners(deps: IdentityDeps) {
     await deps.audit.record(
       {
         action: "partner.key.refused",
-        actor: ctx.admin ? checkerOf(ctx) : { type: "system", id: "approval-expiry" },
+        actor: ctx.decidedBy,
         target: { type: "partner", id: ctx.approval.owner?.id ?? null },
         details: { keyId: ctx.approval.subjectId, outcome, approvalId: ctx.approval.id, reason: ctx.reason },
       },

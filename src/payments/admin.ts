@@ -491,7 +491,7 @@ export function createPaymentsAdmin(deps: Deps) {
     await deps.audit.record(
       {
         action: "transaction.reverse",
-        actor: { type: "admin", id: ctx.admin?.id ?? null },
+        actor: ctx.decidedBy,
         target: { type: "transaction", id: original.id },
         details: {
           reversalId,
