@@ -391,7 +391,6 @@ export function createVendors(
     const challenge = await transact(
       deps,
       async (tx) => {
-        await tx.update(vendors).set({ failedLoginCount: 0 }).where(eq(vendors.id, r.id));
         const issued = await otp.issue(
           {
             purpose: "vendor_device",
