@@ -3,38 +3,19 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { secureHeaders } from "hono/secure-headers";
-import { ersProxyRoutes } from "./airtime/proxy-routes";
-import { airtimeRoutes } from "./airtime/routes";
-import { approvalRoutes } from "./approvals/routes";
-import { auditRoutes } from "./audit/routes";
-import { cardRoutes } from "./cards/routes";
-import type { Deps } from "./deps";
 import type { AppContext } from "./http/context";
 import { AppError, errorBody } from "./http/errors";
 import { requestContext, requireJsonBody } from "./http/middleware";
 import { createRouter, publishConfiguredBounds, publishOperationIds } from "./http/router";
 import { toAppError } from "./http/to-app-error";
-import { adminRoutes } from "./identity/routes/admin";
-import { partnerRoutes } from "./identity/routes/partner";
-import { userRoutes } from "./identity/routes/users";
-import { vendorRoutes } from "./identity/routes/vendors";
-import { jobRoutes } from "./jobs/routes";
-import { devOutboxRoutes } from "./notifications/routes";
-import { devCliRoutes } from "./ops/dev-cli";
-import { opsRoutes } from "./ops/routes";
-import { paymentAdminRoutes } from "./payments/admin-routes";
-import { paymentRequestRoutes } from "./payments/request-routes";
-import { paymentRoutes } from "./payments/routes";
-import { ussdRoutes } from "./ussd/routes";
-import { webhookRoutes } from "./webhooks/routes";
-import { withdrawalRoutes } from "./withdrawals/routes";
+import type { System } from "./modules";
 
-/** The whole HTTP surface. KESHLESS_ROLE picks which route groups this deployment mounts. */
-export function createApp(deps: Deps) {
+/** The whole HTTP surface: every module's routes, in module order. KESHLESS_ROLE picks which groups this deployment mounts. */
+export function createApp(system: System) {
   const app = createRouter();
-  const { config } = deps;
+  const { config, logger } = system;
 
-  app.use("*", requestContext(deps));
+  app.use("*", requestContext(system.core));
   app.use(
     "*",
     methodNotAllowed({ app, onMethodNotAllowed: (c, methods) => methodNotAllowedResponse(c as never, methods) }),
@@ -60,8 +41,9 @@ export function createApp(deps: Deps) {
   );
   for (const prefix of ["/v1/*", "/partner/*", "/admin/*"]) app.use(prefix, requireJsonBody);
 
-  app.route("/", opsRoutes());
-  for (const mount of routeGroups()) if (mount.roles.includes(config.role)) app.route("/", mount.router);
+  for (const module of system.modules) for (const middleware of module.middleware) app.use("*", middleware);
+  for (const module of system.modules)
+    for (const group of module.routes) if (group.roles.includes(config.role)) app.route("/", group.router);
 
   // Built per request like doc31 does, then with the bounds this server is configured with (CONFIGURED_MAXIMUM).
   const configuredBounds = {
@@ -125,10 +107,10 @@ export function createApp(deps: Deps) {
     const requestId = ctx.get("requestId") ?? "unknown";
     const appError = toAppError(error);
     if (!appError) {
-      deps.logger.error({ requestId, err: error }, "unhandled error");
+      logger.error({ requestId, err: error }, "unhandled error");
       return c.json(errorBody("INTERNAL", "Something went wrong on our side.", requestId), 500);
     }
-    if (appError.status >= 500) deps.logger.warn({ requestId, code: appError.code, err: error }, appError.message);
+    if (appError.status >= 500) logger.warn({ requestId, code: appError.code, err: error }, appError.message);
     for (const [name, value] of Object.entries(appError.headers ?? {})) c.header(name, value);
     return c.json(errorBody(appError.code, appError.message, requestId, appError.details), appError.status);
   });
@@ -137,35 +119,6 @@ export function createApp(deps: Deps) {
 }
 
 export type App = ReturnType<typeof createApp>;
-
-type Role = Deps["config"]["role"];
-
-/** Route groups and the deployments (KESHLESS_ROLE) that serve them. */
-function routeGroups(): { roles: Role[]; router: ReturnType<typeof createRouter> }[] {
-  return [
-    { roles: ["all", "api"], router: userRoutes() },
-    { roles: ["all", "api"], router: vendorRoutes() },
-    { roles: ["all", "api"], router: adminRoutes() },
-    { roles: ["all", "api"], router: auditRoutes() },
-    { roles: ["all", "api"], router: partnerRoutes() },
-    { roles: ["all", "api"], router: paymentRoutes() },
-    { roles: ["all", "api"], router: webhookRoutes() },
-    { roles: ["all", "api"], router: paymentRequestRoutes() },
-    { roles: ["all", "api"], router: paymentAdminRoutes() },
-    { roles: ["all", "api"], router: devCliRoutes() },
-    // The handler answers 404 in production. Not on "ussd": that deployment serves only the gateways.
-    { roles: ["all", "api"], router: devOutboxRoutes() },
-    // keshless-ussd: only the gateways' callbacks (plus /health, /ready and the ERS proxy).
-    { roles: ["all", "ussd"], router: ussdRoutes() },
-    { roles: ["all", "api"], router: approvalRoutes() },
-    { roles: ["all", "api"], router: withdrawalRoutes() },
-    { roles: ["all", "api"], router: cardRoutes() },
-    { roles: ["all", "api"], router: airtimeRoutes() },
-    { roles: ["all", "api"], router: jobRoutes() },
-    // Swazi Mobile's ERS360 is reachable from the USSD deployment only.
-    { roles: ["all", "ussd"], router: ersProxyRoutes() },
-  ];
-}
 
 function methodNotAllowedResponse(c: AppContext, methods: string[]) {
   return c.json(

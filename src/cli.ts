@@ -3,55 +3,20 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type Config, loadConfig } from "./config";
 import { migrate } from "./db/migrate";
-import { buildDeps, type Deps } from "./deps";
 import { createLogger } from "./http/logger";
+import { CliError, type Flags } from "./lib/command";
+import { buildSystem, commandCatalog, type System } from "./modules";
 
 /**
  * `bun run cli <command> [--flag value …]`: operator commands. Each prints one JSON object on stdout
  * and exits non-zero on failure. Logs go to stderr so stdout stays machine-readable.
  */
 
-export type Flags = Record<string, string>;
-type Command = {
-  describe: string;
-  /** The `--name value` flags the command takes (every value a string); any other is refused. */
-  flags?: string[];
-  run: (deps: Deps, flags: Flags) => Promise<{ result: unknown; ok?: boolean }>;
-};
+const commands = commandCatalog();
 
-export class CliError extends Error {}
-
-export function requireFlag(flags: Flags, name: string): string {
-  const value = flags[name];
-  if (!value) throw new CliError(`--${name} is required`);
-  return value;
-}
-
-const commands: Record<string, Command> = {
-  "db:migrate": {
-    describe: "apply every pending migration",
-    run: async (deps) => ({ result: { ok: true, ...(await migrate(deps.database)) } }),
-  },
-  "ledger:verify": {
-    describe: "check every ledger invariant; exit 1 when any fails",
-    run: async (deps) => {
-      const report = await deps.ledger.verify();
-      return { result: report, ok: report.ok };
-    },
-  },
-};
-
-/** Later domains register their commands here (admin:create, vendor:create, partner:create, seed …). */
-export function registerCommand(name: string, command: Command) {
-  commands[name] = command;
-}
-
-/** Runs one registered command over existing deps (the CLI process, or a server on behalf of one). */
-export async function runCommand(deps: Deps, name: string, flags: Flags): Promise<{ result: unknown; ok: boolean }> {
-  const command = commands[name];
-  if (!command) throw new CliError(`unknown command ${name}`);
-  const { result, ok = true } = await command.run(deps, flags);
-  return { result, ok };
+/** Runs one command over an existing system (the CLI process, or a server on behalf of one). */
+export function runCommand(system: System, name: string, flags: Flags): Promise<{ result: unknown; ok: boolean }> {
+  return system.runCommand(name, flags);
 }
 
 /**
@@ -84,7 +49,7 @@ const printJson = (value: unknown) =>
   console.log(JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
 
 /** `--name value` or `--name=value`, each a flag the command declares (node:util parseArgs, strict). */
-function parseFlags(command: Command, args: string[]): Flags {
+function parseFlags(command: { flags?: string[] }, args: string[]): Flags {
   try {
     const { values } = parseArgs({
       args,
@@ -108,7 +73,7 @@ export async function runCli(argv: string[]): Promise<number> {
     );
     return 2;
   }
-  let deps: Deps | undefined;
+  let system: System | undefined;
   try {
     const flags = parseFlags(command, rest);
     const config = loadConfig();
@@ -124,9 +89,9 @@ export async function runCli(argv: string[]): Promise<number> {
       printJson(body.result);
       return body.ok ? 0 : 1;
     }
-    deps = await buildDeps(config, { logger: createLogger(config, process.stderr as never) });
-    if (name !== "db:migrate") await migrate(deps.database);
-    const { result, ok } = await runCommand(deps, name!, flags);
+    system = await buildSystem(config, { logger: createLogger(config, process.stderr as never) });
+    if (name !== "db:migrate") await migrate(system.database);
+    const { result, ok } = await system.runCommand(name!, flags);
     printJson(result);
     return ok ? 0 : 1;
   } catch (error) {
@@ -134,11 +99,10 @@ export async function runCli(argv: string[]): Promise<number> {
     console.log(JSON.stringify({ ok: false, error: message }));
     return 1;
   } finally {
-    await deps?.database.close();
+    await system?.database.close();
   }
 }
 
 if (import.meta.main) {
-  await import("./commands");
   process.exit(await runCli(process.argv.slice(2)));
 }

@@ -3,9 +3,9 @@ import { announceEmbeddedServer, withdrawEmbeddedServer } from "./cli";
 import { ConfigError, loadConfig } from "./config";
 import { migrate } from "./db/migrate";
 import { isConnectionFailure } from "./db/pg-errors";
-import { buildDeps } from "./deps";
+import { buildSystem } from "./modules";
 
-/** Boot: config → deps → migrations → HTTP. SIGTERM (Cloud Run) drains in-flight requests, then closes the pool. */
+/** Boot: config → core and modules (src/modules.ts) → migrations → HTTP → workers. SIGTERM (Cloud Run) drains in-flight requests, then closes the pool. */
 async function main() {
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -17,8 +17,8 @@ async function main() {
     }
     throw error;
   }
-  const deps = await buildDeps(config);
-  const { logger } = deps;
+  const system = await buildSystem(config);
+  const { logger } = system;
   // A connection that closes can still reject a promise inside postgres.js that no caller awaits (every caller's
   // own query is settled by the patch; tests/ops/db-outage.test.ts found one more under load). Losing the process
   // over it would drop every request in flight, so that one kind is logged; anything else stays fatal.
@@ -37,8 +37,8 @@ async function main() {
       { generated: config.generatedSecrets, file: `${config.dataDir}/dev-secrets.json` },
       "development secrets generated for this data dir (read them from the file, never from logs)",
     );
-  const { applied } = await migrate(deps.database);
-  const app = createApp(deps);
+  const { applied } = await migrate(system.database);
+  const app = createApp(system);
   const server = Bun.serve({
     port: config.port,
     fetch: app.fetch,
@@ -47,19 +47,16 @@ async function main() {
     // request timeout (300 s) is the bound that matters.
     idleTimeout: 0,
   });
-  if (deps.database.kind === "pglite") announceEmbeddedServer(config, server.port ?? config.port);
-  // Delivers queued notifications (OTP codes first) and sweeps spent rate-limit rows.
-  deps.notifications.start();
-  // Delivers partner webhooks (retried with backoff for 24 h).
-  deps.webhooks.start();
-  // Approval expiry and airtime reconciliation, whenever either has work due (Cloud Scheduler calls them too).
-  if (config.role !== "ussd") deps.jobs.start();
+  if (system.database.kind === "pglite") announceEmbeddedServer(config, server.port ?? config.port);
+  // Each module's background work: notification and webhook delivery, the job loops (src/modules.ts).
+  const workers = system.modules.flatMap((module) => module.workers);
+  for (const worker of workers) worker.start();
   const sweeper = setInterval(
-    () => void deps.rateLimiter.sweep(deps.now()).catch((err) => logger.warn({ err }, "rate-limit sweep failed")),
+    () => void system.rateLimiter.sweep(system.now()).catch((err) => logger.warn({ err }, "rate-limit sweep failed")),
     5 * 60_000,
   );
   logger.info(
-    { port: server.port, role: config.role, env: config.env, database: deps.database.kind, migrations: applied },
+    { port: server.port, role: config.role, env: config.env, database: system.database.kind, migrations: applied },
     "keshless listening",
   );
 
@@ -69,14 +66,12 @@ async function main() {
     stopping = true;
     logger.info({ signal }, "shutting down: draining in-flight requests");
     await server.stop(false);
-    if (deps.database.kind === "pglite") withdrawEmbeddedServer(config);
+    if (system.database.kind === "pglite") withdrawEmbeddedServer(config);
     clearInterval(sweeper);
-    await deps.notifications.stop();
-    await deps.jobs.stop();
-    // A top-up already sent is waited for, so its answer is recorded rather than left for the reconciler.
-    await deps.airtime.idle();
-    await deps.webhooks.stop();
-    await deps.database.close();
+    // Stopping a worker ends its loop after the round in flight; airtime waits for a top-up already sent. What
+    // that work still queues (notifications, webhook events) is written to its table, for the next instance.
+    for (const worker of workers) await worker.stop();
+    await system.database.close();
     logger.info("shutdown complete");
     process.exit(0);
   };

@@ -1,7 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Core } from "../core";
 import { AppError } from "../http/errors";
 import { createRouter, errorResponses } from "../http/router";
 import { constantTimeEqual, sha256Hex } from "../lib/crypto";
+import type { Airtime } from "./service";
 
 /**
  * Swazi Mobile's ERS360 sits on a private network that only the USSD deployment (keshless-ussd)
@@ -10,7 +12,7 @@ import { constantTimeEqual, sha256Hex } from "../lib/crypto";
  * (KESHLESS_ERS360_ESWATINI_MOBILE_PROXY_URL) instead of the operator. Callers prove themselves with
  * X-Internal-Secret (KESHLESS_ERS360_PROXY_SECRET). Bodies are never logged: they carry the reseller password.
  */
-export function ersProxyRoutes() {
+export function ersProxyRoutes(deps: Pick<Core, "config" | "logger"> & { airtime: Airtime }) {
   const router = createRouter();
 
   router.openapi(
@@ -34,7 +36,6 @@ export function ersProxyRoutes() {
       },
     }),
     async (c) => {
-      const deps = c.get("deps");
       const { ers360 } = deps.config;
       if (!ers360.proxySecret)
         throw new AppError("UNAVAILABLE", "The ERS360 proxy is not configured (KESHLESS_ERS360_PROXY_SECRET).");

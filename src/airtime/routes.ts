@@ -3,8 +3,10 @@ import { AppError } from "../http/errors";
 import { amountField, currencyField, pinField } from "../http/fields";
 import { idempotent } from "../http/idempotency";
 import { CONFIGURED_MAXIMUM, createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
+import type { Identity } from "../identity";
 import { adminAuth, userAuth } from "../identity";
-import { transactionSchema } from "../payments/dto";
+import { transactionSchema } from "../payments";
+import type { Airtime } from "./service";
 
 const body = z.object({
   msisdn: z
@@ -65,7 +67,7 @@ const reconciliationSchema = z
 
 const bearer = [{ bearer: [] }];
 
-export function airtimeRoutes() {
+export function airtimeRoutes(deps: { airtime: Airtime; identity: Identity }) {
   const router = createRouter();
   router.use("/v1/airtime", userAuth);
 
@@ -91,7 +93,7 @@ export function airtimeRoutes() {
     }),
     async (c) => {
       const input = c.req.valid("json");
-      const { airtime, identity } = c.get("deps");
+      const { airtime, identity } = deps;
       const userId = c.get("principal")!.id;
       await identity.users.verifyPin({ userId, pin: input.pin });
       const plan = await airtime.plan({ userId, ...input });
@@ -120,7 +122,7 @@ export function airtimeRoutes() {
       },
       responses: { 200: jsonContent(listOf(orderSchema), "A page"), ...errorResponses(400, 401, 403) },
     }),
-    async (c) => c.json(await c.get("deps").airtime.listOrders(c.req.valid("query")), 200),
+    async (c) => c.json(await deps.airtime.listOrders(c.req.valid("query")), 200),
   );
 
   router.openapi(
@@ -135,7 +137,7 @@ export function airtimeRoutes() {
       responses: { 200: jsonContent(orderSchema, "The order"), ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
-      const order = await c.get("deps").airtime.getOrder(c.req.valid("param").id);
+      const order = await deps.airtime.getOrder(c.req.valid("param").id);
       if (!order) throw new AppError("NOT_FOUND", "No such airtime order.");
       return c.json(order, 200);
     },
@@ -155,7 +157,7 @@ export function airtimeRoutes() {
       request: { query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }) },
       responses: { 200: jsonContent(reconciliationSchema, "Pending orders"), ...errorResponses(400, 401, 403) },
     }),
-    async (c) => c.json(await c.get("deps").airtime.reconciliation(c.req.valid("query").limit), 200),
+    async (c) => c.json(await deps.airtime.reconciliation(c.req.valid("query").limit), 200),
   );
 
   return router;

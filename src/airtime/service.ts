@@ -1,26 +1,23 @@
 import { and, asc, desc, eq, inArray, lte, type SQL, sql } from "drizzle-orm";
+import type { Audit } from "../audit";
 import type { AirtimeOperator, Config } from "../config";
+import type { Core } from "../core";
 import type { Executor } from "../db/client";
 import { retrySerializable, serializable } from "../db/serializable";
-import type { Deps } from "../deps";
 import { AppError } from "../http/errors";
 import type { Outcome } from "../http/idempotency";
 import { after, encodeCursor } from "../http/pagination";
+import type { Identity } from "../identity";
 import { createErs360Client, type Ers360Client, type Ers360Reply } from "../integrations/ers360";
 import { createErs360Simulator, type Ers360Simulator } from "../integrations/ers360-simulator";
-import { computeFee } from "../ledger/fees";
+import type { Ledger } from "../ledger";
+import { computeFee } from "../ledger";
 import { newId } from "../lib/ids";
 import { assertAmount, formatAmount } from "../lib/money";
 import { maskPhone, normalizePhone, operatorOf } from "../lib/phone";
-import type { TransactionDto } from "../payments/dto";
-import type { OutflowCharge } from "../payments/service";
-import {
-  holdIdFor,
-  insertPendingTransaction,
-  ownerContact,
-  settleTransaction,
-  transactionView,
-} from "../withdrawals/holds";
+import type { Notifications } from "../notifications";
+import type { OutflowCharge, Payments, TransactionDto } from "../payments";
+import { holdIdFor, insertPendingTransaction, ownerContact, settleTransaction, transactionView } from "../payments";
 import { airtimeAttempts, airtimeOrders } from "./schema";
 
 /**
@@ -156,7 +153,16 @@ export function buildErs360Clients(config: Pick<Config, "ers360" | "simulators">
 /** Seconds to wait before asking again about an unknown outcome: 15 s doubling to 15 min. */
 const recheckSeconds = (checks: number) => Math.min(900, 15 * 2 ** Math.min(checks, 6));
 
-export function createAirtime(deps: Deps, built = buildErs360Clients(deps.config)) {
+/** What airtime is built from: the core and the peers the airtime module names. */
+export interface AirtimeDeps extends Core {
+  ledger: Ledger;
+  payments: Payments;
+  identity: Identity;
+  notifications: Notifications;
+  audit: Audit;
+}
+
+export function createAirtime(deps: AirtimeDeps, built = buildErs360Clients(deps.config)) {
   const { config, ledger, payments, identity, notifications, audit } = deps;
   const { db } = deps.database;
   const log = deps.logger.child({ component: "airtime" });

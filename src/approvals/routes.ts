@@ -5,30 +5,8 @@ import { AppError } from "../http/errors";
 import { idempotent } from "../http/idempotency";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
 import { adminAuth } from "../identity";
-
-const party = z.object({ type: z.string(), id: z.string() });
-
-export const approvalSchema = z
-  .object({
-    id: z.string().openapi({ example: "apr_…" }),
-    kind: z.string().openapi({ example: "withdrawal", description: "withdrawal · card · reversal · …" }),
-    subjectId: z.string().openapi({ example: "txn_…", description: "What is being approved, in its kind's ids" }),
-    amount: z.number().int().nullable().openapi({ description: "cents" }),
-    currency: z.string().nullable(),
-    status: z.enum(["pending", "approved", "rejected", "expired"]),
-    requestedBy: party.openapi({ description: "The maker; never allowed to decide it" }),
-    owner: party.nullable().openapi({ description: "Whose money or account it concerns" }),
-    requiredApprovals: z.number().int().openapi({ description: "2 when a second, different admin must approve" }),
-    checkers: z.array(z.object({ adminId: z.string(), role: z.string(), at: z.string(), note: z.string().nullable() })),
-    decidedBy: z.string().nullable(),
-    reason: z.string().nullable(),
-    summary: z.record(z.string(), z.unknown()),
-    expiresAt: z.string(),
-    decidedAt: z.string().nullable(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-  })
-  .openapi("Approval");
+import { approvalSchema } from "./dto";
+import type { Approvals } from "./service";
 
 const idParam = z.object({ id: z.string().min(1).max(64) });
 const idempotencyHeader = z.object({
@@ -43,7 +21,7 @@ function admin(c: AppContext) {
 }
 
 /** /admin/v1/approvals: the maker-checker queue every kind shares. Decisions are audited by the service. */
-export function approvalRoutes() {
+export function approvalRoutes(deps: { approvals: Approvals }) {
   const router = createRouter();
 
   router.openapi(
@@ -65,7 +43,7 @@ export function approvalRoutes() {
       },
       responses: { 200: jsonContent(listOf(approvalSchema), "A page"), ...errorResponses(400, 401, 403) },
     }),
-    async (c) => c.json(await c.get("deps").approvals.list(c.req.valid("query")), 200),
+    async (c) => c.json(await deps.approvals.list(c.req.valid("query")), 200),
   );
 
   router.openapi(
@@ -80,7 +58,7 @@ export function approvalRoutes() {
       responses: { 200: jsonContent(approvalSchema, "The request"), ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
-      const approval = await c.get("deps").approvals.get(c.req.valid("param").id);
+      const approval = await deps.approvals.get(c.req.valid("param").id);
       if (!approval) throw new AppError("NOT_FOUND", "No such approval request.");
       return c.json(approval, 200);
     },
@@ -113,7 +91,7 @@ export function approvalRoutes() {
     async (c) => {
       const { id } = c.req.valid("param");
       const body = c.req.valid("json");
-      const { approvals } = c.get("deps");
+      const { approvals } = deps;
       const prepared = await approvals.prepare(id);
       const input = { id, admin: admin(c), reason: body.note ?? null };
       return idempotent(c, body, async (tx) => ({
@@ -148,7 +126,7 @@ export function approvalRoutes() {
     async (c) => {
       const { id } = c.req.valid("param");
       const body = c.req.valid("json");
-      const { approvals } = c.get("deps");
+      const { approvals } = deps;
       const prepared = await approvals.prepare(id);
       const input = { id, admin: admin(c), reason: body.reason };
       return idempotent(c, body, async (tx) => ({

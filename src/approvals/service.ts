@@ -1,11 +1,11 @@
 import { and, desc, eq, lte, type SQL, sql } from "drizzle-orm";
-import type { Actor, Audit, RequestMeta } from "../audit/service";
+import type { Actor, Audit, RequestMeta } from "../audit";
 import type { Database, Executor } from "../db/client";
 import { serializable } from "../db/serializable";
 import { AppError } from "../http/errors";
 import type { Logger } from "../http/logger";
 import { after, encodeCursor } from "../http/pagination";
-import { can, type Permission } from "../identity/permissions";
+import { can, type Permission } from "../http/permissions";
 import { newId } from "../lib/ids";
 import { approvalRequests } from "./schema";
 
@@ -81,6 +81,14 @@ export interface ApprovalKind<P = unknown> {
   onReject(tx: Executor, ctx: DecisionContext<P>): Promise<void>;
   onExpire(tx: Executor, ctx: DecisionContext<P>): Promise<void>;
 }
+
+/** Declares a kind (the identity function: it infers what `prepare` hands the other handlers). */
+export function approvalKind<P>(kind: ApprovalKind<P>): ApprovalKind<P> {
+  return kind;
+}
+
+/** A kind whose prepared value is its own business: what the module list registers. */
+export type AnyApprovalKind = ApprovalKind<any>;
 
 export interface RequestInput {
   kind: string;

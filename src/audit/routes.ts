@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
 import { adminAuth } from "../identity";
 import { instantField } from "../lib/input";
+import type { Audit } from "./service";
 
 const record = z
   .object({
@@ -19,7 +20,7 @@ const record = z
   .openapi("AuditRecord");
 
 /** GET /admin/v1/audit: the append-only audit trail, filtered and paginated. */
-export function auditRoutes() {
+export function auditRoutes(deps: { audit: Audit }) {
   const router = createRouter();
   router.openapi(
     createRoute({
@@ -44,7 +45,7 @@ export function auditRoutes() {
     }),
     async (c) => {
       const { from, to, ...query } = c.req.valid("query");
-      const page = await c.get("deps").audit.list({ ...query, ...(from ? { from } : {}), ...(to ? { to } : {}) });
+      const page = await deps.audit.list({ ...query, ...(from ? { from } : {}), ...(to ? { to } : {}) });
       return c.json(page, 200);
     },
   );

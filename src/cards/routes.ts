@@ -3,8 +3,10 @@ import { requestMeta } from "../http/auth";
 import { pinField } from "../http/fields";
 import { idempotent } from "../http/idempotency";
 import { createRouter, errorResponses, jsonContent } from "../http/router";
+import type { Identity } from "../identity";
 import { userAuth } from "../identity";
-import { transactionSchema } from "../payments/dto";
+import { transactionSchema } from "../payments";
+import type { Cards } from "./service";
 
 const cardRequestSchema = z
   .object({
@@ -28,7 +30,7 @@ const body = z.object({
   deliveryAddress: z.string().trim().min(5).max(200).optional().openapi({ description: "Absent: collect at an agent" }),
 });
 
-export function cardRoutes() {
+export function cardRoutes(deps: { cards: Cards; identity: Identity }) {
   const router = createRouter();
   router.use("/v1/card-requests", userAuth);
   router.use("/v1/card-requests/*", userAuth);
@@ -54,7 +56,7 @@ export function cardRoutes() {
     }),
     async (c) => {
       const input = c.req.valid("json");
-      const { cards, identity } = c.get("deps");
+      const { cards, identity } = deps;
       const userId = c.get("principal")!.id;
       await identity.users.verifyPin({ userId, pin: input.pin });
       const plan = await cards.plan({ userId, nameOnCard: input.nameOnCard, deliveryAddress: input.deliveryAddress });
@@ -74,7 +76,7 @@ export function cardRoutes() {
         ...errorResponses(401, 403),
       },
     }),
-    async (c) => c.json(await c.get("deps").cards.list(c.get("principal")!.id), 200),
+    async (c) => c.json(await deps.cards.list(c.get("principal")!.id), 200),
   );
 
   router.openapi(
@@ -87,7 +89,7 @@ export function cardRoutes() {
       request: { params: z.object({ id: z.string().max(64) }) },
       responses: { 200: jsonContent(cardRequestSchema, "The request"), ...errorResponses(401, 403, 404) },
     }),
-    async (c) => c.json(await c.get("deps").cards.get(c.req.valid("param").id, c.get("principal")!.id), 200),
+    async (c) => c.json(await deps.cards.get(c.req.valid("param").id, c.get("principal")!.id), 200),
   );
 
   return router;

@@ -1,23 +1,20 @@
 import { and, desc, eq } from "drizzle-orm";
-import type { DecisionContext } from "../approvals/service";
-import type { RequestMeta } from "../audit/service";
+import type { Approvals } from "../approvals";
+import { approvalKind, type DecisionContext } from "../approvals";
+import type { Audit, RequestMeta } from "../audit";
+import type { Core } from "../core";
 import type { Executor } from "../db/client";
 import { sqlConstraint, sqlState } from "../db/pg-errors";
-import type { Deps } from "../deps";
 import { AppError } from "../http/errors";
 import type { Outcome } from "../http/idempotency";
+import type { Identity } from "../identity";
+import type { Ledger } from "../ledger";
 import { newId } from "../lib/ids";
 import { formatAmount } from "../lib/money";
 import { maskPhone } from "../lib/phone";
-import type { TransactionDto } from "../payments/dto";
-import type { OutflowCharge } from "../payments/service";
-import {
-  holdIdFor,
-  insertPendingTransaction,
-  ownerContact,
-  settleTransaction,
-  transactionView,
-} from "../withdrawals/holds";
+import type { Notifications } from "../notifications";
+import type { OutflowCharge, Payments, TransactionDto } from "../payments";
+import { holdIdFor, insertPendingTransaction, ownerContact, settleTransaction, transactionView } from "../payments";
 import { cardRequests } from "./schema";
 
 /**
@@ -53,7 +50,17 @@ export interface CardPlan {
 
 type Row = typeof cardRequests.$inferSelect;
 
-export function createCards(deps: Deps) {
+/** What card requests are built from: the core and the peers the cards module names. */
+export interface CardsDeps extends Core {
+  ledger: Ledger;
+  payments: Payments;
+  identity: Identity;
+  approvals: Approvals;
+  notifications: Notifications;
+  audit: Audit;
+}
+
+export function createCards(deps: CardsDeps) {
   const { config, ledger, payments, identity, approvals, notifications, audit } = deps;
   const { db } = deps.database;
 
@@ -252,7 +259,7 @@ export function createCards(deps: Deps) {
     await notify(tx, r, `card_${outcome}`, body);
   }
 
-  approvals.register("card", {
+  const cardKind = approvalKind({
     label: "Card request",
     onApprove: (tx, ctx) => close(tx, ctx, "approved"),
     onReject: (tx, ctx) => close(tx, ctx, "rejected"),
@@ -282,7 +289,7 @@ export function createCards(deps: Deps) {
     };
   }
 
-  return { plan, commit, get, list };
+  return { plan, commit, get, list, approvalKinds: { card: cardKind } };
 }
 
 export type Cards = ReturnType<typeof createCards>;

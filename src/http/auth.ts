@@ -7,12 +7,12 @@ import type { MiddlewareHandler } from "hono";
 import { constantTimeEqual, sha256Hex } from "../lib/crypto";
 import type { AppContext, AppEnv, RequestMeta } from "./context";
 import { AppError } from "./errors";
-import { limiterIp } from "./rate-limit";
+import { limiterIp } from "./route-limits";
 
 /** Cloud Scheduler's `X-Job-Secret`. Hashing first makes the comparison constant-time whatever the lengths. */
 export const jobAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
   const given = c.req.header("x-job-secret");
-  const expected = c.get("deps").config.secrets.job;
+  const expected = c.get("core").config.secrets.job;
   if (!given || !constantTimeEqual(sha256Hex(given), sha256Hex(expected)))
     throw new AppError("UNAUTHENTICATED", "A valid X-Job-Secret header is required.");
   c.set("principal", { kind: "job", id: "scheduler" });
@@ -22,7 +22,7 @@ export const jobAuth: MiddlewareHandler<AppEnv> = async (c, next) => {
 /** Who is asking and from where, for services to audit. */
 export function requestMeta(c: AppContext): RequestMeta {
   const principal = c.get("principal");
-  const deps = c.get("deps");
+  const core = c.get("core");
   const actorType =
     principal && ["admin", "user", "vendor", "partner"].includes(principal.kind)
       ? (principal.kind as "admin" | "user" | "vendor" | "partner")
@@ -31,7 +31,7 @@ export function requestMeta(c: AppContext): RequestMeta {
         : "anonymous";
   return {
     actor: { type: actorType, id: principal?.id ?? null },
-    ip: limiterIp(c, deps.config.auth.trustedProxyHops),
+    ip: limiterIp(c, core.config.auth.trustedProxyHops),
     requestId: c.get("requestId"),
   };
 }

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { Deps } from "../deps";
+import type { Core } from "../core";
 
 /** What every request carries in Hono's context: the request id, and whoever the auth guard let in. */
 export interface Principal {
@@ -12,7 +12,7 @@ export interface Principal {
 export interface AppEnv {
   Variables: {
     requestId: string;
-    deps: Deps;
+    core: Core;
     principal?: Principal;
   };
 }

@@ -134,7 +134,7 @@ export async function idempotent<T>(
   execute: (tx: Executor) => Promise<Outcome<T>>,
 ): Promise<Response> {
   const { scope, key, requestHash } = idempotentRequest(c, input);
-  const result = await runIdempotent(c.get("deps"), scope, key, requestHash, execute);
+  const result = await runIdempotent(c.get("core"), scope, key, requestHash, execute);
   if (result.replayed) c.header("Idempotent-Replayed", "true");
   return c.json(result.body as object, result.status);
 }

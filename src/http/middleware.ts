@@ -1,20 +1,20 @@
 import type { MiddlewareHandler } from "hono";
-import type { Deps } from "../deps";
+import type { Core } from "../core";
 import { newId } from "../lib/ids";
 import type { AppEnv } from "./context";
 import { AppError } from "./errors";
 import { loggableUrl } from "./logger";
-import { limiterIp } from "./rate-limit";
+import { limiterIp } from "./route-limits";
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/** Request id in (X-Request-Id, when sane) and out; deps on the context; one log line per request. */
-export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
+/** Request id in (X-Request-Id, when sane) and out; the core on the context; one log line per request. */
+export function requestContext(core: Core): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const incoming = c.req.header("x-request-id");
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : newId("req");
     c.set("requestId", requestId);
-    c.set("deps", deps);
+    c.set("core", core);
     const started = performance.now();
     await next();
     c.header("X-Request-Id", requestId);
@@ -30,19 +30,19 @@ export function requestContext(deps: Deps): MiddlewareHandler<AppEnv> {
         requestUrl: loggableUrl(url),
         status,
         userAgent: c.req.header("user-agent"),
-        remoteIp: limiterIp(c, deps.config.auth.trustedProxyHops),
+        remoteIp: limiterIp(c, core.config.auth.trustedProxyHops),
         latency: `${latency.toFixed(4)}s`,
       },
       principal: c.get("principal") ? { kind: c.get("principal")!.kind, id: c.get("principal")!.id } : undefined,
-      ...(traceId && deps.config.gcpProject
-        ? { "logging.googleapis.com/trace": `projects/${deps.config.gcpProject}/traces/${traceId}` }
+      ...(traceId && core.config.gcpProject
+        ? { "logging.googleapis.com/trace": `projects/${core.config.gcpProject}/traces/${traceId}` }
         : traceId
           ? { trace: traceId }
           : {}),
     };
     const message = `${c.req.method} ${url.pathname} ${status}`;
-    if (status >= 500) deps.logger.error(line, message);
-    else deps.logger.info(line, message);
+    if (status >= 500) core.logger.error(line, message);
+    else core.logger.info(line, message);
   };
 }
 

@@ -1,10 +1,7 @@
 import { sql } from "drizzle-orm";
-import type { MiddlewareHandler } from "hono";
-import { getConnInfo } from "hono/bun";
 import type { Database } from "../db/client";
 import { queryRows } from "../db/client";
 import { retrySerializable } from "../db/serializable";
-import type { AppContext, AppEnv } from "./context";
 import { AppError } from "./errors";
 import type { Logger } from "./logger";
 
@@ -114,32 +111,4 @@ export function createRateLimiter(deps: {
 
 export function rateLimited(retryAfterSeconds: number, message = "Too many requests; try again later.") {
   return new AppError("RATE_LIMITED", message, { retryAfterSeconds }, { "Retry-After": String(retryAfterSeconds) });
-}
-
-/**
- * The caller's address, for rate limits and the request log. X-Forwarded-For's first entries are whatever the client
- * wrote; only the ones our own proxies appended can be trusted. With `trustedHops` proxies in front
- * (Cloud Run's front end is one), the client is the entry that many places from the right.
- */
-export function limiterIp(c: AppContext, trustedHops: number): string {
-  const forwarded = c.req
-    .header("x-forwarded-for")
-    ?.split(",")
-    .map((part) => part.trim())
-    .filter(Boolean);
-  if (trustedHops > 0 && forwarded?.length) return forwarded[Math.max(0, forwarded.length - trustedHops)]!;
-  try {
-    return getConnInfo(c).remote.address ?? "unknown";
-  } catch {
-    return "unknown";
-  }
-}
-
-/** A route-level limit: `rules(c)` names the keys (per IP, per caller …) this request spends from. */
-export function rateLimit(rules: (c: AppContext) => RateRule[], message?: string): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const deps = c.get("deps");
-    await deps.rateLimiter.enforce(rules(c), deps.now(), message);
-    await next();
-  };
 }

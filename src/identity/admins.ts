@@ -1,12 +1,12 @@
 import { and, desc, eq, isNull, lt } from "drizzle-orm";
-import type { RequestMeta } from "../audit/service";
+import type { RequestMeta } from "../audit";
 import { sqlState } from "../db/pg-errors";
 import { AppError } from "../http/errors";
 import { after, encodeCursor } from "../http/pagination";
+import { ADMIN_ROLES, type AdminRole, permissionsOf } from "../http/permissions";
 import { newId } from "../lib/ids";
 import { createSealer } from "../lib/sealer";
 import { attemptLogin, loginLimit, releaseAttempts } from "./attempts";
-import { ADMIN_ROLES, type AdminRole, permissionsOf } from "./permissions";
 import { admins, authSessions } from "./schema";
 import { matchTotp, newTotpSecret, type Passwords, passwordProblem } from "./secrets";
 import { frozen, type TokenService, type Tokens } from "./tokens";

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { RequestMeta } from "../audit/service";
+import type { RequestMeta } from "../audit";
 import { queryRows } from "../db/client";
 import type { IdentityDeps } from "./tx";
 

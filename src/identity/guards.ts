@@ -2,8 +2,29 @@ import type { MiddlewareHandler } from "hono";
 import { requestMeta } from "../http/auth";
 import type { AppContext, AppEnv } from "../http/context";
 import { AppError } from "../http/errors";
-import { can, isPermission, type Permission } from "./permissions";
-import { type AccessClaims, frozen, type TokenKind } from "./tokens";
+import { can, isPermission, type Permission } from "../http/permissions";
+import type { PartnerService } from "./partners";
+import { type AccessClaims, frozen, type TokenKind, type TokenService } from "./tokens";
+
+/** What the guards check credentials with, put on every request by the identity module's middleware. */
+export interface Credentials {
+  tokens: TokenService;
+  partners: Pick<PartnerService, "authenticate">;
+}
+
+declare module "hono" {
+  interface ContextVariableMap {
+    credentials: Credentials;
+  }
+}
+
+/** The identity module's middleware: lets the guards below reach this app's token and key checks. */
+export function credentialsContext(credentials: Credentials): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    c.set("credentials", credentials);
+    await next();
+  };
+}
 
 /**
  * Auth guards. Bearer tokens are verified (signature, `kid`, algorithm, issuer, audience of this kind,
@@ -27,7 +48,7 @@ const unauthenticated = (message = "Authentication is required.") =>
 
 /** The principal behind verified claims must be live, its session unrevoked, and (admins) its role allowed. */
 async function checkPrincipal(c: AppContext, kind: TokenKind, claims: AccessClaims, permission?: Permission) {
-  const state = await c.get("deps").identity.tokens.principalState(kind, claims.sub, claims.sid);
+  const state = await c.get("credentials").tokens.principalState(kind, claims.sub, claims.sid);
   if (!state || state.status === "deleted") throw unauthenticated("The session has ended; sign in again.");
   if (state.status !== "active") throw frozen(kind);
   if (permission && !can(state.role ?? "", permission))
@@ -43,7 +64,7 @@ function bearer(kind: TokenKind, options: { permission?: Permission; deferCheck?
     const header = c.req.header("authorization");
     const match = header ? /^Bearer[ \t]+([A-Za-z0-9_.~+/=-]+)[ \t]*$/i.exec(header) : null;
     if (!match) throw unauthenticated();
-    const claims = await c.get("deps").identity.tokens.verifyAccess(kind, match[1]!);
+    const claims = await c.get("credentials").tokens.verifyAccess(kind, match[1]!);
     sessions.set(c.req.raw, claims.sid);
     if (options.deferCheck) {
       unchecked.set(c.req.raw, claims);
@@ -90,8 +111,9 @@ export function partnerAuth(scope?: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const apiKey = c.req.header("x-api-key");
     if (!apiKey) throw new AppError("UNAUTHENTICATED", "The X-API-Key header is required.");
-    const deps = c.get("deps");
-    const partner = await deps.identity.partners.authenticate({ apiKey: apiKey.trim(), scope, meta: requestMeta(c) });
+    const partner = await c
+      .get("credentials")
+      .partners.authenticate({ apiKey: apiKey.trim(), scope, meta: requestMeta(c) });
     c.set("principal", { kind: "partner", id: partner.partnerId, scopes: partner.scopes });
     await next();
   };

@@ -21,7 +21,6 @@ export {
 } from "./guards";
 export type { FundingChange, PartnerFunding } from "./partner-funding";
 export type { Partner, PartnerKey } from "./partners";
-export type { Permission } from "./permissions";
 export type { TokenKind, Tokens } from "./tokens";
 export type { IdentityDeps } from "./tx";
 export type { User, UserStatus } from "./users";
@@ -48,3 +47,5 @@ export function createIdentity(deps: IdentityDeps) {
 }
 
 export type Identity = ReturnType<typeof createIdentity>;
+export { pinLimit } from "./attempts";
+export { weakPinReason } from "./secrets";

@@ -1,6 +1,6 @@
 import { and, desc, eq, lt, or, sql } from "drizzle-orm";
-import type { Approval, DecisionContext } from "../approvals/service";
-import type { RequestMeta } from "../audit/service";
+import { type Approval, approvalKind, type DecisionContext } from "../approvals";
+import type { RequestMeta } from "../audit";
 import { type Executor, queryRows } from "../db/client";
 import { sqlState } from "../db/pg-errors";
 import { AppError } from "../http/errors";
@@ -322,7 +322,7 @@ export function createPartnerFunding(deps: IdentityDeps) {
     );
   }
 
-  deps.approvals.register(PARTNER_FUNDING_APPROVAL, {
+  const topUpKind = approvalKind({
     label: "Partner funding top-up",
     permission: "partners:fund",
     async onApprove(tx, ctx) {
@@ -374,7 +374,7 @@ export function createPartnerFunding(deps: IdentityDeps) {
     onExpire: (tx, ctx) => close(tx, ctx, "expired"),
   });
 
-  return { funding, requestTopUp, decrease, history };
+  return { funding, requestTopUp, decrease, history, approvalKinds: { [PARTNER_FUNDING_APPROVAL]: topUpKind } };
 }
 
 export type PartnerFundingService = ReturnType<typeof createPartnerFunding>;

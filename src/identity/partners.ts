@@ -1,14 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
-import type { Approval, DecisionContext } from "../approvals/service";
-import type { RequestMeta } from "../audit/service";
+import { type Approval, approvalKind, type DecisionContext } from "../approvals";
+import type { RequestMeta } from "../audit";
 import type { Executor } from "../db/client";
 import { queryRows } from "../db/client";
 import { AppError } from "../http/errors";
+import { DEFAULT_PARTNER_SCOPES, PARTNER_SCOPES } from "../http/permissions";
 import { rateLimited } from "../http/rate-limit";
 import { constantTimeEqual, sha256Hex } from "../lib/crypto";
 import { newId } from "../lib/ids";
-import { DEFAULT_PARTNER_SCOPES, PARTNER_SCOPES } from "./permissions";
 import { partnerApiKeys, partners } from "./schema";
 import { frozen } from "./tokens";
 import { deferred, type IdentityDeps, transact } from "./tx";
@@ -508,7 +508,7 @@ export function createPartners(deps: IdentityDeps) {
       .where(and(eq(partnerApiKeys.pendingApproval, approvalId), isNull(partnerApiKeys.revokedAt)));
   }
 
-  deps.approvals.register(PARTNER_APPROVAL, {
+  const partnerKind = approvalKind({
     label: "New partner",
     permission: "partners:manage",
     async onApprove(tx, ctx) {
@@ -566,7 +566,7 @@ export function createPartners(deps: IdentityDeps) {
     );
   }
 
-  deps.approvals.register(PARTNER_KEY_APPROVAL, {
+  const partnerKeyKind = approvalKind({
     label: "Partner API key with deposits:create",
     permission: "partners:manage",
     async onApprove(tx, ctx) {
@@ -716,7 +716,17 @@ export function createPartners(deps: IdentityDeps) {
     return { partnerId: row.partnerId, keyId: row.id, scopes };
   }
 
-  return { get, create, requestCreate, keys, createKey, rotateKey, revokeKey, authenticate };
+  return {
+    get,
+    create,
+    requestCreate,
+    keys,
+    createKey,
+    rotateKey,
+    revokeKey,
+    authenticate,
+    approvalKinds: { [PARTNER_APPROVAL]: partnerKind, [PARTNER_KEY_APPROVAL]: partnerKeyKind },
+  };
 }
 
 export type PartnerService = ReturnType<typeof createPartners>;

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
-import type { RequestMeta } from "../audit/service";
+import type { RequestMeta } from "../audit";
 import type { Executor } from "../db/client";
 import { queryRows } from "../db/client";
 import { AppError } from "../http/errors";

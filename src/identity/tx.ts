@@ -1,26 +1,19 @@
-import type { Approvals } from "../approvals/service";
-import type { Audit } from "../audit/service";
-import type { Config } from "../config";
-import type { Database, Executor } from "../db/client";
+import type { Approvals } from "../approvals";
+import type { Audit } from "../audit";
+import type { Core } from "../core";
+import type { Executor } from "../db/client";
 import { serializable } from "../db/serializable";
 import type { AppError } from "../http/errors";
-import type { Logger } from "../http/logger";
-import type { RateLimiter } from "../http/rate-limit";
-import type { Ledger } from "../ledger/service";
-import type { Notifications } from "../notifications/service";
+import type { Ledger } from "../ledger";
+import type { Notifications } from "../notifications";
 
-/** What identity services need. `now` is read on every call, so tests can move the clock. */
-export interface IdentityDeps {
-  config: Config;
-  logger: Logger;
-  database: Database;
+/** What identity services are built from: the core and the peers the identity module names. */
+export interface IdentityDeps extends Core {
   ledger: Ledger;
   audit: Audit;
-  /** The maker-checker queue: partners register their kinds on it. */
+  /** The maker-checker queue partners send their requests to. */
   approvals: Approvals;
   notifications: Notifications;
-  rateLimiter: RateLimiter;
-  now: () => Date;
 }
 
 /** An error to throw once the transaction has committed (see transact). */

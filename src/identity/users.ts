@@ -1,5 +1,5 @@
 import { and, desc, eq, ilike, or, type SQL, sql } from "drizzle-orm";
-import type { RequestMeta } from "../audit/service";
+import type { RequestMeta } from "../audit";
 import type { Executor } from "../db/client";
 import { AppError } from "../http/errors";
 import { after, encodeCursor } from "../http/pagination";

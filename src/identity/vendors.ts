@@ -1,6 +1,6 @@
 import { randomInt } from "node:crypto";
 import { and, desc, eq, ilike, isNull, or, type SQL, sql } from "drizzle-orm";
-import type { RequestMeta } from "../audit/service";
+import type { RequestMeta } from "../audit";
 import type { Executor } from "../db/client";
 import { queryRows } from "../db/client";
 import { sqlMessage, sqlState } from "../db/pg-errors";

@@ -3,7 +3,7 @@ import { jobAuth, requestMeta } from "../http/auth";
 import { AppError } from "../http/errors";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
 import { adminAuth } from "../identity";
-import { JOBS } from "./registry";
+import type { Jobs } from "./service";
 
 const jobResultSchema = z
   .object({
@@ -38,10 +38,10 @@ const jobSchema = z
   .openapi("Job");
 
 /** Every job in the registry at its endpoint (X-Job-Secret), and the job runs for admins. */
-export function jobRoutes() {
+export function jobRoutes(deps: { jobs: Jobs }) {
   const router = createRouter();
 
-  for (const job of JOBS) {
+  for (const job of deps.jobs.definitions()) {
     router.openapi(
       createRoute({
         method: "post",
@@ -54,7 +54,7 @@ export function jobRoutes() {
         responses: { 200: jsonContent(jobResultSchema, "The run"), ...errorResponses(401, 409, 500, 503) },
       }),
       async (c) => {
-        const run = await c.get("deps").jobs.runJob(job.name, "http", requestMeta(c));
+        const run = await deps.jobs.runJob(job.name, "http", requestMeta(c));
         if (run.status !== "succeeded")
           throw new AppError("INTERNAL", `The ${job.name} run did not complete cleanly; run it again.`, {
             jobRunId: run.id,
@@ -77,7 +77,7 @@ export function jobRoutes() {
       responses: { 200: jsonContent(z.object({ data: z.array(jobSchema) }), "The jobs"), ...errorResponses(401, 403) },
     }),
     async (c) => {
-      const { jobs } = c.get("deps");
+      const { jobs } = deps;
       const latest = await jobs.latest();
       return c.json({ data: jobs.definitions().map((j) => ({ ...j, lastRun: latest[j.name] ?? null })) }, 200);
     },
@@ -99,7 +99,7 @@ export function jobRoutes() {
       },
       responses: { 200: jsonContent(listOf(jobRunSchema), "A page"), ...errorResponses(400, 401, 403) },
     }),
-    async (c) => c.json(await c.get("deps").jobs.list(c.req.valid("query")), 200),
+    async (c) => c.json(await deps.jobs.list(c.req.valid("query")), 200),
   );
 
   router.openapi(
@@ -114,7 +114,7 @@ export function jobRoutes() {
       responses: { 200: jsonContent(jobRunSchema, "The run"), ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
-      const run = await c.get("deps").jobs.get(c.req.valid("param").id);
+      const run = await deps.jobs.get(c.req.valid("param").id);
       if (!run) throw new AppError("NOT_FOUND", "No such job run.");
       return c.json(run, 200);
     },

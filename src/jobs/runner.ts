@@ -6,6 +6,7 @@ import { AppError } from "../http/errors";
 import type { Logger } from "../http/logger";
 import { after, encodeCursor } from "../http/pagination";
 import { newId } from "../lib/ids";
+import type { JobOutcome } from "./definition";
 import { jobRuns } from "./schema";
 
 /**
@@ -30,12 +31,6 @@ export interface JobRun {
   finishedAt: string | null;
   summary: Record<string, unknown>;
   error: string | null;
-}
-
-/** What a job reports: its counts, and whether anything in it failed (a failed run is retried by the scheduler). */
-export interface JobOutcome {
-  summary: Record<string, unknown>;
-  ok: boolean;
 }
 
 interface RunnerDeps {

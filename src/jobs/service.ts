@@ -1,8 +1,8 @@
-import type { RequestMeta } from "../audit/service";
-import type { Deps } from "../deps";
+import type { Core } from "../core";
+import type { RequestMeta } from "../http/context";
 import { AppError } from "../http/errors";
 import { createLoopBackoff } from "../lib/backoff";
-import { findJob, JOBS } from "./registry";
+import type { JobDefinition } from "./definition";
 import { createJobRunner, type JobRun, type JobTrigger } from "./runner";
 
 /**
@@ -10,8 +10,9 @@ import { createJobRunner, type JobRun, type JobTrigger } from "./runner";
  * in-process loops that keep jobs going where no scheduler calls (the embedded default) or where work
  * should not wait for the next scheduled tick (airtime whose outcome is unknown).
  */
-export function createJobs(deps: Deps) {
+export function createJobs(deps: Core, jobs: readonly JobDefinition[]) {
   const runner = createJobRunner(deps);
+  const findJob = (name: string) => jobs.find((job) => job.name === name);
   const log = deps.logger.child({ component: "jobs" });
   const timers: ReturnType<typeof setInterval>[] = [];
   const inFlight = new Set<Promise<unknown>>();
@@ -19,7 +20,7 @@ export function createJobs(deps: Deps) {
   async function runJob(name: string, trigger: JobTrigger, meta: RequestMeta = {}): Promise<JobRun> {
     const job = findJob(name);
     if (!job) throw new AppError("NOT_FOUND", `No job is named ${name}.`);
-    return runner.run(name, () => job.run(deps, { meta }), {
+    return runner.run(name, () => job.run({ meta }), {
       trigger,
       ...(meta.requestId ? { requestId: meta.requestId } : {}),
     });
@@ -32,18 +33,17 @@ export function createJobs(deps: Deps) {
    */
   function start() {
     if (timers.length) return;
-    for (const job of JOBS) {
+    for (const job of jobs) {
       if (!job.loop) continue;
       const loop = job.loop;
-      const intervalMs = loop.intervalMs(deps);
+      const { intervalMs } = loop;
       const backoff = createLoopBackoff({ baseMs: intervalMs, maxMs: 60_000 });
       let busy = false;
       const tick = async () => {
         if (busy || !backoff.ready()) return;
         busy = true;
         try {
-          if (await loop.due(deps))
-            await runJob(job.name, "loop", { actor: { type: "system", id: `loop:${job.name}` } });
+          if (await loop.due()) await runJob(job.name, "loop", { actor: { type: "system", id: `loop:${job.name}` } });
           const recovered = backoff.succeeded();
           if (recovered) log.info({ job: job.name, ...recovered }, "job loop recovered");
         } catch (error) {
@@ -83,7 +83,7 @@ export function createJobs(deps: Deps) {
     get: runner.get,
     latest: runner.latest,
     definitions: () =>
-      JOBS.map((j) => ({ name: j.name, path: j.path, schedule: j.schedule, summary: j.summary, loop: !!j.loop })),
+      jobs.map((j) => ({ name: j.name, path: j.path, schedule: j.schedule, summary: j.summary, loop: !!j.loop })),
     start,
     stop,
   };

@@ -1,7 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Core } from "../core";
 import { AppError } from "../http/errors";
 import { createRouter, errorResponses, jsonContent } from "../http/router";
 import { normalizePhone } from "../lib/phone";
+import type { Notifications } from "./service";
 
 const message = z
   .object({
@@ -16,7 +18,7 @@ const message = z
   .openapi("OutboxMessage");
 
 /** GET /dev/outbox: what the app sent, or would have sent, to a phone. Never in production. */
-export function devOutboxRoutes() {
+export function devOutboxRoutes(deps: Pick<Core, "config"> & { notifications: Notifications }) {
   const router = createRouter();
   router.openapi(
     createRoute({
@@ -37,7 +39,7 @@ export function devOutboxRoutes() {
       },
     }),
     async (c) => {
-      const { config, notifications } = c.get("deps");
+      const { config, notifications } = deps;
       if (config.env === "production") throw new AppError("NOT_FOUND", `No route for GET ${c.req.path}.`);
       const { to, limit } = c.req.valid("query");
       const phone = to === undefined ? undefined : normalizePhone(to);

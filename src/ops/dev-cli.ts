@@ -1,18 +1,20 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import "../commands";
-import { runCommand } from "../cli";
+import type { Core } from "../core";
 import { jobAuth } from "../http/auth";
 import { AppError } from "../http/errors";
 import { createRouter, errorResponses, jsonContent } from "../http/router";
+
+/** Runs a registered CLI command by name (src/modules.ts); throws CliError for an unknown one. */
+export type RunCommand = (name: string, flags: Record<string, string>) => Promise<{ result: unknown; ok: boolean }>;
 
 /**
  * Development only, embedded database only: runs a CLI command inside the server that owns the
  * PGlite data dir (see runningEmbeddedServer in src/cli.ts). 404 in production and on Postgres.
  */
-export function devCliRoutes() {
+export function devCliRoutes(deps: Pick<Core, "config" | "database"> & { run: RunCommand }) {
   const router = createRouter();
-  router.use("/dev/cli", async (c, next) => {
-    const { config, database } = c.get("deps");
+  router.use("/dev/cli", async (_c, next) => {
+    const { config, database } = deps;
     if (config.env === "production" || database.kind !== "pglite") throw new AppError("NOT_FOUND", "Not found.");
     await next();
   });
@@ -41,7 +43,7 @@ export function devCliRoutes() {
     async (c) => {
       const { command, flags } = c.req.valid("json");
       try {
-        const { result, ok } = await runCommand(c.get("deps"), command, flags);
+        const { result, ok } = await deps.run(command, flags);
         return c.json(
           JSON.parse(JSON.stringify({ ok, result }, (_k, v) => (typeof v === "bigint" ? String(v) : v))),
           200,

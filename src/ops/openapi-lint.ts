@@ -12,8 +12,8 @@ import { join, resolve } from "node:path";
 import { createApp } from "../app";
 import { loadConfig } from "../config";
 import { openDatabase } from "../db/client";
-import { buildDeps } from "../deps";
 import { createLogger } from "../http/logger";
+import { buildSystem } from "../modules";
 
 /** The document as GET /openapi.json serves it from an app built with the test configuration. */
 export async function buildOpenApiDocument(): Promise<unknown> {
@@ -29,7 +29,7 @@ export async function buildOpenApiDocument(): Promise<unknown> {
       KESHLESS_PIN_PEPPER: "openapi-lint-pin-pepper-0123456789abcdefghijklmnopqrstuvwxyz",
     });
     const logger = createLogger(config, { write: () => {} });
-    const app = createApp(await buildDeps(config, { logger, database }));
+    const app = createApp(await buildSystem(config, { logger, database }));
     const res = await app.request("/openapi.json");
     if (res.status !== 200) throw new Error(`GET /openapi.json answered ${res.status}`);
     return await res.json();

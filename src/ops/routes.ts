@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
+import type { Core } from "../core";
 import { appliedMigrationCount, expectedMigrationCount } from "../db/migrate";
 import { createRouter, errorResponses, jsonContent } from "../http/router";
 
@@ -40,7 +41,7 @@ async function answersWithin(query: PromiseLike<unknown>, ms: number): Promise<b
   }
 }
 
-export function opsRoutes() {
+export function opsRoutes(deps: Pick<Core, "database">) {
   const router = createRouter();
 
   router.openapi(
@@ -70,7 +71,7 @@ export function opsRoutes() {
       },
     }),
     async (c) => {
-      const { database } = c.get("deps");
+      const { database } = deps;
       let applied = 0;
       const reachable = await answersWithin(database.db.execute(sql`select 1`), READY_PROBE_TIMEOUT_MS);
       if (reachable) {

@@ -1,9 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { approvalSchema } from "../approvals/routes";
+import { approvalSchema } from "../approvals";
+import type { Audit } from "../audit";
 import { requestMeta } from "../http/auth";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
 import { adminAuth } from "../identity";
 import { instantField } from "../lib/input";
+import type { PaymentsAdmin } from "./admin";
 import { transactionSchema } from "./dto";
 
 const party = z.object({ type: z.string(), id: z.string(), name: z.string().nullable(), accountId: z.string() });
@@ -131,7 +133,7 @@ const bearer = [{ bearer: [] }];
 const tags = ["admin: money"];
 
 /** /admin/v1/transactions and /admin/v1/ledger: search, detail, reversal requests, trial balance. */
-export function paymentAdminRoutes() {
+export function paymentAdminRoutes(deps: { audit: Audit; paymentsAdmin: PaymentsAdmin }) {
   const router = createRouter();
 
   router.openapi(
@@ -150,7 +152,6 @@ export function paymentAdminRoutes() {
     }),
     async (c) => {
       const query = c.req.valid("query");
-      const deps = c.get("deps");
       const page = await deps.paymentsAdmin.search(query);
       const { cursor: _cursor, limit: _limit, ...filter } = query;
       await deps.audit.record({ action: "transaction.search", details: filter }, requestMeta(c));
@@ -170,7 +171,6 @@ export function paymentAdminRoutes() {
       responses: { 200: jsonContent(transactionDetailSchema, "The transaction"), ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
-      const deps = c.get("deps");
       const { id } = c.req.valid("param");
       const detail = await deps.paymentsAdmin.detail(id);
       await deps.audit.record({ action: "transaction.view", target: { type: "transaction", id } }, requestMeta(c));
@@ -205,7 +205,7 @@ export function paymentAdminRoutes() {
       },
     }),
     async (c) => {
-      const approval = await c.get("deps").paymentsAdmin.requestReversal({
+      const approval = await deps.paymentsAdmin.requestReversal({
         ctx: requestMeta(c),
         input: {
           transactionId: c.req.valid("param").id,
@@ -227,7 +227,7 @@ export function paymentAdminRoutes() {
       middleware: [adminAuth("ledger:read")] as const,
       responses: { 200: jsonContent(trialBalanceSchema, "The trial balance"), ...errorResponses(401, 403) },
     }),
-    async (c) => c.json(await c.get("deps").paymentsAdmin.trialBalance(), 200),
+    async (c) => c.json(await deps.paymentsAdmin.trialBalance(), 200),
   );
 
   router.openapi(
@@ -243,7 +243,7 @@ export function paymentAdminRoutes() {
       },
       responses: { 200: jsonContent(listOf(ledgerAccountSchema), "A page"), ...errorResponses(400, 401, 403) },
     }),
-    async (c) => c.json(await c.get("deps").paymentsAdmin.accounts(c.req.valid("query")), 200),
+    async (c) => c.json(await deps.paymentsAdmin.accounts(c.req.valid("query")), 200),
   );
 
   return router;

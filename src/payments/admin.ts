@@ -1,18 +1,24 @@
 import { and, desc, eq, gte, inArray, lt, or, type SQL, sql } from "drizzle-orm";
-import type { DecisionContext } from "../approvals/service";
-import type { RequestMeta } from "../audit/service";
+import type { Approvals } from "../approvals";
+import { approvalKind, type DecisionContext } from "../approvals";
+import type { Audit, RequestMeta } from "../audit";
+import type { Core } from "../core";
 import { type Executor, queryRows } from "../db/client";
 import { serializable } from "../db/serializable";
-import type { Deps } from "../deps";
 import { AppError } from "../http/errors";
 import { after, decodeCursor, encodeCursor } from "../http/pagination";
+import type { Identity } from "../identity";
+import type { Ledger } from "../ledger";
+import { LedgerError } from "../ledger";
 import { ledgerAccounts } from "../ledger/schema";
-import { LedgerError } from "../ledger/service";
 import { newId } from "../lib/ids";
 import { formatAmount } from "../lib/money";
 import { maskPhone } from "../lib/phone";
+import type { Notifications } from "../notifications";
+import type { Webhooks } from "../webhooks";
 import { type TransactionDto, type TransactionStatus, type TransactionType, transactionDto } from "./dto";
 import { transactions } from "./schema";
+import type { Payments } from "./service";
 
 /**
  * What admins see of money: transaction search and detail with the ledger journal behind it, the trial
@@ -104,7 +110,18 @@ interface ReversalPrepared {
   payee: Contact | undefined;
 }
 
-export function createPaymentsAdmin(deps: Deps) {
+/** What admin search, the ledger read models and reversals are built from. */
+export interface PaymentsAdminDeps extends Core {
+  ledger: Ledger;
+  identity: Identity;
+  approvals: Approvals;
+  notifications: Notifications;
+  audit: Audit;
+  webhooks: Webhooks;
+  payments: Payments;
+}
+
+export function createPaymentsAdmin(deps: PaymentsAdminDeps) {
   const { db } = deps.database;
 
   async function contactOf(type: string, id: string): Promise<Contact | undefined> {
@@ -506,7 +523,7 @@ export function createPaymentsAdmin(deps: Deps) {
     );
   }
 
-  deps.approvals.register<ReversalPrepared>("reversal", {
+  const reversalKind = approvalKind<ReversalPrepared>({
     label: "Reversal",
     permission: "transactions:reverse",
     // Contacts are read before the decision's transaction: the embedded database has one connection.
@@ -521,7 +538,7 @@ export function createPaymentsAdmin(deps: Deps) {
     onExpire: async () => {},
   });
 
-  return { search, detail, trialBalance, accounts, requestReversal };
+  return { search, detail, trialBalance, accounts, requestReversal, approvalKinds: { reversal: reversalKind } };
 }
 
 export type PaymentsAdmin = ReturnType<typeof createPaymentsAdmin>;

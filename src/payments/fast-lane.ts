@@ -1,4 +1,4 @@
-import type { RequestMeta } from "../audit/service";
+import type { RequestMeta } from "../audit";
 import type { Database } from "../db/client";
 import { isDatabaseUnreachable, sqlState } from "../db/pg-errors";
 import { type IdempotentRequest, storedAnswer } from "../http/idempotency";

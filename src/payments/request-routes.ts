@@ -1,11 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Core } from "../core";
 import type { AppContext } from "../http/context";
 import { amountField, currencyField, pinField } from "../http/fields";
 import { idempotent } from "../http/idempotency";
-import { rateLimit } from "../http/rate-limit";
+import { rateLimit } from "../http/route-limits";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
-import { userAuth, vendorAuth } from "../identity";
+import { type Identity, userAuth, vendorAuth } from "../identity";
 import { transactionSchema } from "./dto";
+import type { PaymentRequests } from "./requests";
+import type { Payments } from "./service";
 
 const vendorRef = z.object({ id: z.string(), name: z.string(), code: z.string() });
 const statusField = z.enum(["open", "paid", "cancelled", "expired"]);
@@ -75,7 +78,7 @@ const lookupLimit = rateLimit(
   (c: AppContext) => [
     {
       key: `payment-request-lookup:${c.get("principal")!.id}`,
-      limit: c.get("deps").config.paymentRequestLookupsPerMinute,
+      limit: c.get("core").config.paymentRequestLookupsPerMinute,
       periodSeconds: 60,
     },
   ],
@@ -83,7 +86,9 @@ const lookupLimit = rateLimit(
 );
 
 /** Vendors create and manage payment requests; users look one up by code and pay it. */
-export function paymentRequestRoutes() {
+export function paymentRequestRoutes(
+  deps: Pick<Core, "config"> & { identity: Identity; payments: Payments; paymentRequests: PaymentRequests },
+) {
   const router = createRouter();
   const bearer = [{ bearer: [] }];
 
@@ -99,9 +104,7 @@ export function paymentRequestRoutes() {
       responses: { 201: jsonContent(requestSchema, "Created"), ...errorResponses(400, 401, 403, 415) },
     }),
     async (c) => {
-      const created = await c
-        .get("deps")
-        .paymentRequests.create({ vendorId: c.get("principal")!.id, ...c.req.valid("json") });
+      const created = await deps.paymentRequests.create({ vendorId: c.get("principal")!.id, ...c.req.valid("json") });
       return c.json(created, 201);
     },
   );
@@ -117,7 +120,7 @@ export function paymentRequestRoutes() {
       request: { query: paginationQuery.extend({ status: statusField.optional() }) },
       responses: { 200: jsonContent(listOf(requestSchema), "A page"), ...errorResponses(400, 401, 403) },
     }),
-    async (c) => c.json(await c.get("deps").paymentRequests.list(c.get("principal")!.id, c.req.valid("query")), 200),
+    async (c) => c.json(await deps.paymentRequests.list(c.get("principal")!.id, c.req.valid("query")), 200),
   );
 
   router.openapi(
@@ -131,7 +134,7 @@ export function paymentRequestRoutes() {
       request: { params: idParam },
       responses: { 200: jsonContent(requestSchema, "The request"), ...errorResponses(401, 403, 404) },
     }),
-    async (c) => c.json(await c.get("deps").paymentRequests.get(c.get("principal")!.id, c.req.valid("param").id), 200),
+    async (c) => c.json(await deps.paymentRequests.get(c.get("principal")!.id, c.req.valid("param").id), 200),
   );
 
   router.openapi(
@@ -145,8 +148,7 @@ export function paymentRequestRoutes() {
       request: { params: idParam },
       responses: { 200: jsonContent(requestSchema, "Cancelled"), ...errorResponses(401, 403, 404, 409) },
     }),
-    async (c) =>
-      c.json(await c.get("deps").paymentRequests.cancel(c.get("principal")!.id, c.req.valid("param").id), 200),
+    async (c) => c.json(await deps.paymentRequests.cancel(c.get("principal")!.id, c.req.valid("param").id), 200),
   );
 
   router.openapi(
@@ -160,7 +162,7 @@ export function paymentRequestRoutes() {
       request: { params: codeParam },
       responses: { 200: jsonContent(previewSchema, "The request"), ...errorResponses(400, 401, 403, 404, 429) },
     }),
-    async (c) => c.json(await c.get("deps").paymentRequests.preview(c.req.valid("param").code), 200),
+    async (c) => c.json(await deps.paymentRequests.preview(c.req.valid("param").code), 200),
   );
 
   router.openapi(
@@ -186,7 +188,7 @@ export function paymentRequestRoutes() {
     async (c) => {
       const { pin } = c.req.valid("json");
       const { code } = c.req.valid("param");
-      const { payments, paymentRequests, identity } = c.get("deps");
+      const { payments, paymentRequests, identity } = deps;
       const userId = c.get("principal")!.id;
       await identity.users.verifyPin({ userId, pin });
       const plan = await paymentRequests.planPay({ userId, code });

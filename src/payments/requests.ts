@@ -7,7 +7,7 @@ import { serializable } from "../db/serializable";
 import { AppError } from "../http/errors";
 import type { Logger } from "../http/logger";
 import { after, encodeCursor } from "../http/pagination";
-import { computeFee } from "../ledger/fees";
+import { computeFee } from "../ledger";
 import { newId } from "../lib/ids";
 import { paymentRequests } from "./requests-schema";
 import type { Payments, Plan } from "./service";

@@ -1,12 +1,22 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Core } from "../core";
 import { requestMeta } from "../http/auth";
 import type { AppContext } from "../http/context";
 import { amountField, currencyField, phoneField, pinField } from "../http/fields";
 import { idempotent, idempotentRequest, storedAnswer } from "../http/idempotency";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
-import { partnerAuth, requireSession, sessionIdOf, userAuth, userTokenAuth, vendorAuth } from "../identity";
+import {
+  type Identity,
+  partnerAuth,
+  requireSession,
+  sessionIdOf,
+  userAuth,
+  userTokenAuth,
+  vendorAuth,
+} from "../identity";
 import { transactionSchema, walletSchema } from "./dto";
-import type { PartyLookup, Plan } from "./service";
+import type { FastLane } from "./fast-lane";
+import type { PartyLookup, Payments, Plan } from "./service";
 
 const idempotencyHeader = z.object({
   "idempotency-key": z.string().min(1).max(255).openapi({ description: "Required on every money-moving POST." }),
@@ -40,12 +50,14 @@ const depositBody = z.object({
  * ordinary path — session and status check, PIN (wrong ones counted), fresh plan and commit in one
  * idempotent transaction. Either way at most once per Idempotency-Key.
  */
+type PaymentRouteDeps = Pick<Core, "database"> & { identity: Identity; payments: Payments; paymentsFastLane: FastLane };
+
 async function moveMoney(
+  deps: PaymentRouteDeps,
   c: AppContext,
   input: { pin: string },
   plan: (lookup?: PartyLookup) => Promise<Plan>,
 ): Promise<Response> {
-  const deps = c.get("deps");
   const request = idempotentRequest(c, input);
   const userId = c.get("principal")!.id;
   const fast = await deps.paymentsFastLane.attempt(
@@ -72,7 +84,7 @@ async function moveMoney(
   return idempotent(c, input, (tx) => deps.payments.commit(planned, tx));
 }
 
-export function paymentRoutes() {
+export function paymentRoutes(deps: PaymentRouteDeps) {
   const router = createRouter();
 
   router.use("/v1/payments", userTokenAuth);
@@ -98,9 +110,9 @@ export function paymentRoutes() {
     }),
     async (c) => {
       const input = c.req.valid("json");
-      const { payments } = c.get("deps");
+      const { payments } = deps;
       const userId = c.get("principal")!.id;
-      return moveMoney(c, input, (lookup) => payments.planPayment({ userId, ...input }, lookup)) as never;
+      return moveMoney(deps, c, input, (lookup) => payments.planPayment({ userId, ...input }, lookup)) as never;
     },
   );
 
@@ -118,9 +130,9 @@ export function paymentRoutes() {
     }),
     async (c) => {
       const input = c.req.valid("json");
-      const { payments } = c.get("deps");
+      const { payments } = deps;
       const userId = c.get("principal")!.id;
-      return moveMoney(c, input, (lookup) => payments.planTransfer({ userId, ...input }, lookup)) as never;
+      return moveMoney(deps, c, input, (lookup) => payments.planTransfer({ userId, ...input }, lookup)) as never;
     },
   );
 
@@ -136,7 +148,7 @@ export function paymentRoutes() {
     }),
     async (c) => {
       const input = c.req.valid("json");
-      const { payments } = c.get("deps");
+      const { payments } = deps;
       const plan = await payments.planDeposit({ partnerId: c.get("principal")!.id, ...input });
       return idempotent(c, input, (tx) => payments.commit(plan, tx)) as never;
     },
@@ -153,7 +165,7 @@ export function paymentRoutes() {
       responses: { 200: jsonContent(transactionSchema, "The transaction"), ...errorResponses(401, 403, 404, 429) },
     }),
     async (c) => {
-      const { payments } = c.get("deps");
+      const { payments } = deps;
       return c.json(await payments.getForPartner(c.req.valid("param").id, c.get("principal")!.id), 200);
     },
   );
@@ -175,7 +187,7 @@ export function paymentRoutes() {
         security,
         responses: { 200: jsonContent(walletSchema, "Balance in cents"), ...errorResponses(401, 403) },
       }),
-      async (c) => c.json(await c.get("deps").payments.wallet(kind, c.get("principal")!.id), 200),
+      async (c) => c.json(await deps.payments.wallet(kind, c.get("principal")!.id), 200),
     );
 
     router.openapi(
@@ -189,7 +201,7 @@ export function paymentRoutes() {
         responses: { 200: jsonContent(listOf(transactionSchema), "A page"), ...errorResponses(400, 401, 403) },
       }),
       async (c) => {
-        const { payments } = c.get("deps");
+        const { payments } = deps;
         const account = await payments.walletOf(kind, c.get("principal")!.id);
         return c.json(await payments.listForAccount(account, c.req.valid("query")), 200);
       },
@@ -206,7 +218,7 @@ export function paymentRoutes() {
         responses: { 200: jsonContent(transactionSchema, "The transaction"), ...errorResponses(401, 403, 404) },
       }),
       async (c) => {
-        const { payments } = c.get("deps");
+        const { payments } = deps;
         const account = await payments.walletOf(kind, c.get("principal")!.id);
         return c.json(await payments.getForAccount(c.req.valid("param").id, account), 200);
       },

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import type { Deps } from "../deps";
 import { hmacSha256Hex } from "../lib/crypto";
 import { maskPhone } from "../lib/phone";
 import { type Catalog, catalogs, LANGUAGES } from "./catalog";
+import type { UssdDeps } from "./deps";
 import { errorText, render, type SessionState, type Step, type StepContext, screens } from "./screens";
 import { createSessionStore, type SessionRow } from "./store";
 import { fit } from "./text";
@@ -16,7 +16,7 @@ const MAX_STACK = 12;
  * every hop. `0` goes back and `00` home on every screen; anything a screen does not accept re-prompts
  * it without losing the session. A gateway's resent request gets the reply already given.
  */
-export function createUssdEngine(deps: Deps) {
+export function createUssdEngine(deps: UssdDeps) {
   const store = createSessionStore(deps);
   const env = () => ({ termsUrl: deps.config.ussd.termsUrl });
   const catalogOf = (state: Pick<SessionState, "lang"> | null): Catalog => catalogs[state?.lang ?? "en"];

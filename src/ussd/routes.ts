@@ -1,11 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
+import type { Core } from "../core";
 import type { AppEnv } from "../http/context";
 import { AppError } from "../http/errors";
 import { createRouter, errorResponses, jsonContent } from "../http/router";
 import { constantTimeEqual, sha256Hex } from "../lib/crypto";
 import { atEndSchema, atEndToEvent, atFromReply, atRequestSchema, atToEvent } from "./adapters/at";
 import { mtnFromReply, mtnRequestSchema, mtnResponseSchema, mtnToEvent } from "./adapters/mtn";
+import type { UssdEngine } from "./engine";
 
 /**
  * The gateways' shared secret (X-Gateway-Secret): the gateway's own when configured, else the common
@@ -13,7 +15,7 @@ import { mtnFromReply, mtnRequestSchema, mtnResponseSchema, mtnToEvent } from ".
  */
 function gatewayAuth(gateway: "mtn" | "at"): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const { config } = c.get("deps");
+    const { config } = c.get("core");
     const expected = config.ussd.gatewaySecrets[gateway] ?? config.secrets.ussdGateway;
     if (expected) {
       const given = c.req.header("x-gateway-secret");
@@ -41,7 +43,7 @@ const plainText = (description: string) => ({
   content: { "text/plain": { schema: z.string().openapi({ example: "CON Keshless\n1. Check balance" }) } },
 });
 
-export function ussdRoutes() {
+export function ussdRoutes(deps: Pick<Core, "config"> & { ussd: UssdEngine }) {
   const router = createRouter();
 
   router.openapi(
@@ -63,7 +65,7 @@ export function ussdRoutes() {
     async (c) => {
       const body = c.req.valid("json");
       const event = mtnToEvent(body);
-      const reply = event ? await c.get("deps").ussd.handle(event, c.get("requestId")) : { text: "", end: true };
+      const reply = event ? await deps.ussd.handle(event, c.get("requestId")) : { text: "", end: true };
       return c.json(mtnFromReply(reply, body, c.get("requestId")), 200);
     },
   );
@@ -82,7 +84,7 @@ export function ussdRoutes() {
       responses: { 200: plainText("The next screen"), ...errorResponses(400, 401, 415) },
     }),
     async (c) => {
-      const reply = await c.get("deps").ussd.handle(atToEvent(c.req.valid("form")), c.get("requestId"));
+      const reply = await deps.ussd.handle(atToEvent(c.req.valid("form")), c.get("requestId"));
       return c.text(atFromReply(reply), 200);
     },
   );
@@ -99,7 +101,7 @@ export function ussdRoutes() {
       responses: { 200: plainText("Acknowledged (OK)"), ...errorResponses(400, 401, 415) },
     }),
     async (c) => {
-      await c.get("deps").ussd.handle(atEndToEvent(c.req.valid("form")), c.get("requestId"));
+      await deps.ussd.handle(atEndToEvent(c.req.valid("form")), c.get("requestId"));
       return c.text("OK", 200);
     },
   );

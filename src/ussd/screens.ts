@@ -1,15 +1,15 @@
-import type { RequestMeta } from "../audit/service";
+import type { RequestMeta } from "../audit";
 import type { Executor } from "../db/client";
-import type { Deps } from "../deps";
 import { AppError } from "../http/errors";
 import { canonical, type Outcome, runIdempotent } from "../http/idempotency";
 import { toAppError } from "../http/to-app-error";
-import { weakPinReason } from "../identity/secrets";
+import { weakPinReason } from "../identity";
 import { eswatiniIso } from "../lib/clock";
 import { hmacSha256Hex, sha256Hex } from "../lib/crypto";
 import { normalizePhone, operatorOf } from "../lib/phone";
-import type { TransactionDto } from "../payments/dto";
+import type { TransactionDto } from "../payments";
 import type { Catalog, Language } from "./catalog";
+import type { UssdDeps } from "./deps";
 import { clip, localPhone, MAX_SCREEN, money, parseAmount } from "./text";
 
 /**
@@ -78,7 +78,7 @@ export type Step =
   | { kind: "end"; text: string };
 
 export interface StepContext {
-  deps: Deps;
+  deps: UssdDeps;
   t: Catalog;
   phone: string;
   userId: string | null;

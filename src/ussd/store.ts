@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
+import type { Core } from "../core";
 import { queryRows } from "../db/client";
 import { retrySerializable } from "../db/serializable";
-import type { Deps } from "../deps";
 import type { Language } from "./catalog";
 import { ussdProfiles, ussdSessions } from "./schema";
 import type { SessionState } from "./screens";
@@ -20,7 +20,7 @@ export interface SessionRow {
   expiresAt: Date;
 }
 
-type StoreDeps = Pick<Deps, "database" | "config" | "logger" | "now">;
+type StoreDeps = Pick<Core, "database" | "config" | "logger" | "now">;
 
 /**
  * USSD sessions and language choices in Postgres. Every write is one statement; a write that races

@@ -4,7 +4,8 @@ import { requestMeta } from "../http/auth";
 import type { AppContext, AppEnv } from "../http/context";
 import { AppError } from "../http/errors";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
-import { adminAuth, partnerAuth } from "../identity";
+import { adminAuth, type Identity, partnerAuth } from "../identity";
+import type { Webhooks } from "./service";
 
 const endpointSchema = z
   .object({
@@ -100,7 +101,7 @@ interface Side {
  * Webhook endpoints, test events and the delivery log — for partners themselves (`X-API-Key` with the
  * webhooks:manage scope) and for admins on behalf of any partner. The same service serves both.
  */
-export function webhookRoutes() {
+export function webhookRoutes(deps: { identity: Identity; webhooks: Webhooks }) {
   const router = createRouter();
   const sides: Side[] = [
     {
@@ -121,7 +122,7 @@ export function webhookRoutes() {
       security: [{ bearer: [] }],
       partnerOf: async (c) => {
         const id = c.req.param("id")!;
-        if (!(await c.get("deps").identity.partners.get(id))) throw new AppError("NOT_FOUND", "No such partner.");
+        if (!(await deps.identity.partners.get(id))) throw new AppError("NOT_FOUND", "No such partner.");
         return id;
       },
     },
@@ -151,7 +152,7 @@ export function webhookRoutes() {
         },
       }),
       async (c) => {
-        const data = await c.get("deps").webhooks.listEndpoints(await side.partnerOf(c));
+        const data = await deps.webhooks.listEndpoints(await side.partnerOf(c));
         return c.json({ data }, 200);
       },
     );
@@ -174,9 +175,7 @@ export function webhookRoutes() {
       async (c) => {
         const partnerId = await side.partnerOf(c);
         const body = c.req.valid("json");
-        const issued = await c
-          .get("deps")
-          .webhooks.createEndpoint({ ctx: requestMeta(c), input: { partnerId, ...body } });
+        const issued = await deps.webhooks.createEndpoint({ ctx: requestMeta(c), input: { partnerId, ...body } });
         return c.json(issued, 201);
       },
     );
@@ -194,7 +193,7 @@ export function webhookRoutes() {
       }),
       async (c) => {
         const partnerId = await side.partnerOf(c);
-        const endpoint = await c.get("deps").webhooks.updateEndpoint({
+        const endpoint = await deps.webhooks.updateEndpoint({
           ctx: requestMeta(c),
           input: { partnerId, endpointId: c.req.param("endpointId")!, ...c.req.valid("json") },
         });
@@ -215,7 +214,7 @@ export function webhookRoutes() {
       }),
       async (c) => {
         const partnerId = await side.partnerOf(c);
-        await c.get("deps").webhooks.deleteEndpoint({
+        await deps.webhooks.deleteEndpoint({
           ctx: requestMeta(c),
           input: { partnerId, endpointId: c.req.param("endpointId")! },
         });
@@ -236,7 +235,7 @@ export function webhookRoutes() {
       }),
       async (c) => {
         const partnerId = await side.partnerOf(c);
-        const issued = await c.get("deps").webhooks.rotateSecret({
+        const issued = await deps.webhooks.rotateSecret({
           ctx: requestMeta(c),
           input: { partnerId, endpointId: c.req.param("endpointId")! },
         });
@@ -261,7 +260,7 @@ export function webhookRoutes() {
       }),
       async (c) => {
         const partnerId = await side.partnerOf(c);
-        const delivery = await c.get("deps").webhooks.sendTest({
+        const delivery = await deps.webhooks.sendTest({
           ctx: requestMeta(c),
           input: { partnerId, endpointId: c.req.param("endpointId")! },
         });
@@ -285,7 +284,7 @@ export function webhookRoutes() {
       }),
       async (c) => {
         const partnerId = await side.partnerOf(c);
-        const page = await c.get("deps").webhooks.listDeliveries({ partnerId, ...c.req.valid("query") });
+        const page = await deps.webhooks.listDeliveries({ partnerId, ...c.req.valid("query") });
         return c.json(page, 200);
       },
     );
@@ -303,7 +302,7 @@ export function webhookRoutes() {
       }),
       async (c) => {
         const partnerId = await side.partnerOf(c);
-        const delivery = await c.get("deps").webhooks.getDelivery(partnerId, c.req.param("deliveryId")!);
+        const delivery = await deps.webhooks.getDelivery(partnerId, c.req.param("deliveryId")!);
         return c.json(delivery as never, 200);
       },
     );
@@ -324,7 +323,7 @@ export function webhookRoutes() {
       }),
       async (c) => {
         const partnerId = await side.partnerOf(c);
-        const delivery = await c.get("deps").webhooks.redeliver({
+        const delivery = await deps.webhooks.redeliver({
           ctx: requestMeta(c),
           input: { partnerId, deliveryId: c.req.param("deliveryId")! },
         });

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { and, desc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
-import type { Audit, RequestMeta } from "../audit/service";
+import type { Audit, RequestMeta } from "../audit";
 import type { Config } from "../config";
 import { claimDue } from "../db/claim";
 import { type Database, type Executor, queryRows } from "../db/client";

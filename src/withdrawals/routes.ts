@@ -3,8 +3,10 @@ import { requestMeta } from "../http/auth";
 import { amountField, currencyField, pinField } from "../http/fields";
 import { idempotent } from "../http/idempotency";
 import { createRouter, errorResponses, jsonContent } from "../http/router";
+import type { Identity } from "../identity";
 import { userAuth, vendorAuth } from "../identity";
-import { transactionSchema } from "../payments/dto";
+import { transactionSchema } from "../payments";
+import type { Withdrawals } from "./service";
 
 const destinationSchema = z
   .discriminatedUnion("type", [
@@ -65,7 +67,7 @@ const description =
   "for a finance admin (202; two different admins from KESHLESS_WITHDRAWAL_DUAL_APPROVAL_MIN). Approval posts it, " +
   "rejection or expiry (KESHLESS_APPROVAL_TTL_HOURS) releases the held money; the owner is told each time.";
 
-export function withdrawalRoutes() {
+export function withdrawalRoutes(deps: { identity: Identity; withdrawals: Withdrawals }) {
   const router = createRouter();
   router.use("/v1/withdrawals", userAuth);
   router.use("/v1/withdrawals/*", userAuth);
@@ -85,7 +87,7 @@ export function withdrawalRoutes() {
     }),
     async (c) => {
       const input = c.req.valid("json");
-      const { withdrawals, identity } = c.get("deps");
+      const { withdrawals, identity } = deps;
       const userId = c.get("principal")!.id;
       await identity.users.verifyPin({ userId, pin: input.pin });
       const plan = await withdrawals.plan({ owner: { type: "user", id: userId }, ...input });
@@ -106,7 +108,7 @@ export function withdrawalRoutes() {
     }),
     async (c) => {
       const input = c.req.valid("json");
-      const { withdrawals } = c.get("deps");
+      const { withdrawals } = deps;
       const vendorId = c.get("principal")!.id;
       await withdrawals.confirmVendor(vendorId, input.password, requestMeta(c));
       const { password: _, ...rest } = input;
@@ -128,7 +130,7 @@ export function withdrawalRoutes() {
         responses: { 200: jsonContent(withdrawalSchema, "The withdrawal"), ...errorResponses(401, 403, 404) },
       }),
       async (c) => {
-        const { withdrawals } = c.get("deps");
+        const { withdrawals } = deps;
         const owner = { type: who, id: c.get("principal")!.id };
         return c.json(await withdrawals.view(c.req.valid("param").id, owner), 200);
       },

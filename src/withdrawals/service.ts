@@ -1,17 +1,20 @@
 import { eq } from "drizzle-orm";
-import type { DecisionContext } from "../approvals/service";
-import type { RequestMeta } from "../audit/service";
+import type { Approvals } from "../approvals";
+import { approvalKind, type DecisionContext } from "../approvals";
+import type { Audit, RequestMeta } from "../audit";
+import type { Core } from "../core";
 import type { Executor } from "../db/client";
-import type { Deps } from "../deps";
 import { AppError } from "../http/errors";
 import type { Outcome } from "../http/idempotency";
-import { computeFee } from "../ledger/fees";
+import type { Identity } from "../identity";
+import type { Ledger } from "../ledger";
+import { computeFee } from "../ledger";
 import { newId } from "../lib/ids";
 import { assertAmount, formatAmount } from "../lib/money";
 import { maskPhone } from "../lib/phone";
-import type { TransactionDto } from "../payments/dto";
-import type { OutflowCharge } from "../payments/service";
-import { holdIdFor, insertPendingTransaction, ownerContact, settleTransaction, transactionView } from "./holds";
+import type { Notifications } from "../notifications";
+import type { OutflowCharge, Payments, TransactionDto } from "../payments";
+import { holdIdFor, insertPendingTransaction, ownerContact, settleTransaction, transactionView } from "../payments";
 import { withdrawals } from "./schema";
 
 /**
@@ -77,7 +80,17 @@ export function destinationLabel(destination: Destination): string {
   return `${destination.bankCode} ••••${destination.accountNumber.slice(-4)}`;
 }
 
-export function createWithdrawals(deps: Deps) {
+/** What withdrawals are built from: the core and the peers the withdrawals module names. */
+export interface WithdrawalsDeps extends Core {
+  ledger: Ledger;
+  payments: Payments;
+  identity: Identity;
+  approvals: Approvals;
+  notifications: Notifications;
+  audit: Audit;
+}
+
+export function createWithdrawals(deps: WithdrawalsDeps) {
   const { config, ledger, payments, identity, approvals, notifications, audit } = deps;
   const { db } = deps.database;
 
@@ -332,7 +345,7 @@ export function createWithdrawals(deps: Deps) {
     );
   }
 
-  approvals.register("withdrawal", {
+  const withdrawalKind = approvalKind({
     label: "Withdrawal",
     permission: "withdrawals:approve",
     async onApprove(tx, ctx) {
@@ -374,7 +387,7 @@ export function createWithdrawals(deps: Deps) {
     };
   }
 
-  return { plan, commit, confirmVendor, view, validDestination };
+  return { plan, commit, confirmVendor, view, validDestination, approvalKinds: { withdrawal: withdrawalKind } };
 }
 
 export type Withdrawals = ReturnType<typeof createWithdrawals>;

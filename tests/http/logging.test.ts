@@ -29,10 +29,10 @@ function routes() {
     }),
     async (c) => {
       const input = c.req.valid("json");
-      c.get("deps").logger.info({ input, headers: c.req.header() }, `login attempt from ${input.phone}`);
+      c.get("core").logger.info({ input, headers: c.req.header() }, `login attempt from ${input.phone}`);
       if (c.req.query("db") === "1")
         // A real driver error: drizzle puts the bound parameters (here the PIN) into its message.
-        await c.get("deps").database.db.execute(sql`select ${input.pin}::int / 0 as boom`);
+        await c.get("core").database.db.execute(sql`select ${input.pin}::int / 0 as boom`);
       throw new Error(`no wallet for ${input.phone} (pin ${input.pin.length} digits)`);
     },
   );

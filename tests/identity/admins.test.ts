@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db/client";
-import { PERMISSIONS } from "../../src/identity/permissions";
+import { PERMISSIONS } from "../../src/http/permissions";
 import { totpStep } from "../../src/identity/secrets";
 import { createAdmin, randomEmail, signInAdmin, signInUser, strongPassword, totp } from "../support/factories";
 import { createTestContext } from "../support/harness";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { DEV_PARTNER_FUNDING_LIMIT, loadConfig } from "../../src/config";
 import { queryRows } from "../../src/db/client";
-import { PARTNER_SCOPES } from "../../src/identity/permissions";
+import { PARTNER_SCOPES } from "../../src/http/permissions";
 import { createPartner, signInUser } from "../support/factories";
 import { createTestContext, TEST_SECRETS } from "../support/harness";
 import { key, moneyKit } from "../withdrawals/kit";

@@ -2,9 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { loadConfig } from "../../src/config";
 import { queryRows } from "../../src/db/client";
-import { buildDeps } from "../../src/deps";
 import { AppError } from "../../src/http/errors";
 import { createPeppers, weakPinReason } from "../../src/identity/secrets";
+import { buildSystem } from "../../src/modules";
 import { latestCode, signInUser } from "../support/factories";
 import { createTestContext, TEST_SECRETS } from "../support/harness";
 
@@ -181,7 +181,7 @@ describe("checking a PIN", () => {
       KESHLESS_PIN_PEPPER: "the-next-pin-pepper-0123456789abcdefghijklmnopqrstuvwxyz",
       KESHLESS_PIN_PEPPER_PREVIOUS: TEST_SECRETS.KESHLESS_PIN_PEPPER,
     });
-    const rotated = await buildDeps(config, { database: t.deps.database, logger: t.deps.logger });
+    const rotated = await buildSystem(config, { database: t.deps.database, logger: t.deps.logger });
     const before = await keyIdOf(user.id);
     await rotated.identity.users.verifyPin({ userId: user.id, pin: PIN });
     const after = await keyIdOf(user.id);

@@ -3,10 +3,10 @@ import { createHmac } from "node:crypto";
 import { SignJWT } from "jose";
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
-import { buildDeps } from "../../src/deps";
 import { jobAuth } from "../../src/http/auth";
 import { createRouter } from "../../src/http/router";
 import { partnerAuth, userAuth } from "../../src/identity/guards";
+import { buildSystem } from "../../src/modules";
 import { createAdmin, createVendor, signInAdmin, signInUser, signInVendor } from "../support/factories";
 import { createTestContext, TEST_SECRETS } from "../support/harness";
 
@@ -30,7 +30,7 @@ async function otherDeps(env: Record<string, string>) {
     ...(t.config.databaseUrl ? { DATABASE_URL: t.config.databaseUrl } : {}),
     ...env,
   });
-  return buildDeps(config, { database: t.deps.database, logger: t.deps.logger });
+  return buildSystem(config, { database: t.deps.database, logger: t.deps.logger });
 }
 
 const user = await signInUser(t);

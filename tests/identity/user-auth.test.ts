@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { createApp } from "../../src/app";
 import { queryRows } from "../../src/db/client";
-import { buildDeps } from "../../src/deps";
+import { buildSystem } from "../../src/modules";
 import { createVendor, latestCode, randomPhone, signInUser } from "../support/factories";
 import { createTestContext } from "../support/harness";
 
@@ -245,7 +245,7 @@ describe("per-IP limits tolerate carrier-grade NAT", () => {
 
 describe("two instances share every counter", () => {
   test("cooldown, wrong-code count and burn hold across two apps over one database", async () => {
-    const deps2 = await buildDeps(t.config, { database: t.deps.database, logger: t.deps.logger });
+    const deps2 = await buildSystem(t.config, { database: t.deps.database, logger: t.deps.logger });
     const app2 = createApp(deps2);
     const call = async (app: typeof t.app, path: string, body: unknown) => {
       const res = await app.request(path, {
@@ -408,7 +408,7 @@ describe("the dev outbox", () => {
   });
 
   test("is 404 NOT_FOUND in production", async () => {
-    const deps = await buildDeps(
+    const deps = await buildSystem(
       { ...t.config, env: "production" },
       { database: t.deps.database, logger: t.deps.logger },
     );

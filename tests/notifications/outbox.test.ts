@@ -2,8 +2,8 @@ import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { loadConfig } from "../../src/config";
 import { queryRows } from "../../src/db/client";
-import { buildDeps } from "../../src/deps";
 import { type MessageSender, SendError } from "../../src/integrations/eneza";
+import { buildSystem } from "../../src/modules";
 import { createNotifications } from "../../src/notifications/service";
 import { latestCode, randomPhone } from "../support/factories";
 import { startFakeEneza, startFakeYeboLink } from "../support/fake-messaging";
@@ -185,7 +185,7 @@ describe("delivery", () => {
     const ids: string[] = [];
     for (let i = 0; i < 12; i++)
       ids.push((await t.deps.notifications.enqueue({ to: randomPhone(), body: `note ${i}`, kind: "test" })).id);
-    const deps2 = await buildDeps(t.config, { database: t.deps.database, logger: t.deps.logger });
+    const deps2 = await buildSystem(t.config, { database: t.deps.database, logger: t.deps.logger });
     await Promise.all([
       t.deps.notifications.drain({ limit: 5 }),
       deps2.notifications.drain({ limit: 5 }),
@@ -218,7 +218,7 @@ describe("simulators and the dev outbox", () => {
       ...TEST_SECRETS,
       KESHLESS_NOTIFICATIONS: "providers",
     });
-    const deps = await buildDeps(config, { database: t.deps.database, logger: t.deps.logger });
+    const deps = await buildSystem(config, { database: t.deps.database, logger: t.deps.logger });
     expect(deps.notifications.senders.map((s) => `${s.provider}/${s.channel}`)).toEqual([
       "eneza/whatsapp",
       "yebolink/sms",

@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { type Database, openDatabase } from "../../src/db/client";
-import { buildDeps } from "../../src/deps";
 import { createLogger } from "../../src/http/logger";
+import { buildSystem } from "../../src/modules";
 import { TEST_SECRETS } from "../support/harness";
 
 /** /ready over databases the harness never hands out: closed, missing, unmigrated. */
@@ -21,7 +21,7 @@ afterAll(async () => {
 
 async function readyOver(database: Database) {
   const config = loadConfig({ KESHLESS_ENV: "test", KESHLESS_DATA_DIR: dataDir, LOG_LEVEL: "silent", ...TEST_SECRETS });
-  const deps = await buildDeps(config, { database, logger: createLogger(config) });
+  const deps = await buildSystem(config, { database, logger: createLogger(config) });
   const res = await createApp(deps).request("/ready");
   return { status: res.status, body: (await res.json()) as any, requestId: res.headers.get("x-request-id") };
 }

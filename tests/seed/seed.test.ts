@@ -2,9 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import "../../src/commands";
 import { runCommand } from "../../src/cli";
 import { totpCode, totpStep } from "../../src/identity/secrets";
+import { buildSystem } from "../../src/modules";
 import { latestCode } from "../support/factories";
 import { createTestContext } from "../support/harness";
 
@@ -90,7 +90,11 @@ describe("seed", () => {
   }, 60_000);
 
   test("refuses to run in production", async () => {
-    const production = { ...t.deps, config: { ...t.deps.config, env: "production" as const } };
+    // A system built over this database whose configuration says production (commands run over their module's services).
+    const production = await buildSystem(
+      { ...t.config, env: "production" },
+      { database: t.deps.database, logger: t.deps.logger },
+    );
     await expect(runCommand(production, "seed", {})).rejects.toThrow(/never in production/);
   });
 });

@@ -9,8 +9,8 @@ import { createApp } from "../../src/app";
 import { type Config, loadConfig } from "../../src/config";
 import { type Database, openDatabase } from "../../src/db/client";
 import { MIGRATIONS_FOLDER, migrate } from "../../src/db/migrate";
-import { buildDeps, type Deps } from "../../src/deps";
 import { createLogger } from "../../src/http/logger";
+import { buildSystem, type System } from "../../src/modules";
 
 /**
  * Each test file gets its own migrated database: a fresh Postgres database cloned from a migrated
@@ -109,7 +109,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 }
 
 export interface TestContext {
-  deps: Deps;
+  deps: System;
   config: Config;
   app: ReturnType<typeof createApp>;
   logs: string[];
@@ -154,7 +154,7 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
   });
   const logs: string[] = [];
   const logger = createLogger(config, { write: (line: string) => void logs.push(line) });
-  const deps = await buildDeps(config, { logger, database: testDb.database });
+  const deps = await buildSystem(config, { logger, database: testDb.database });
   const app = createApp(deps);
   afterAll(async () => {
     await testDb.drop();

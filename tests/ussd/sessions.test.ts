@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createApp } from "../../src/app";
-import { buildDeps } from "../../src/deps";
+import { buildSystem } from "../../src/modules";
 import { createGatewayClient } from "../../src/ussd/sim";
 import { createPartner, createVendor, randomPhone, signInUser } from "../support/factories";
 import { createTestContext } from "../support/harness";
@@ -400,7 +400,7 @@ for (const format of ["mtn", "at"] as const) {
 
 test("any instance can answer any hop: nothing about a session lives in process memory", async () => {
   // A second app over the same database, as a second Cloud Run instance would be.
-  const secondDeps = await buildDeps(t.config, { logger: t.deps.logger, database: t.deps.database });
+  const secondDeps = await buildSystem(t.config, { logger: t.deps.logger, database: t.deps.database });
   secondDeps.now = () => t.deps.now();
   const second = createApp(secondDeps);
   const apps = [t.app, second];

@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { queryRows } from "../../src/db/client";
-import { buildDeps } from "../../src/deps";
+import { buildSystem } from "../../src/modules";
 import { createPartner } from "../support/factories";
 import { createTestContext, TEST_SECRETS } from "../support/harness";
 import { startReceiver } from "./receiver";
@@ -26,7 +26,7 @@ beforeEach(() => receiver.reset());
 /** The same deployment restarted with other webhook keys, over the same database. */
 async function restartWith(env: Record<string, string>) {
   const config = { ...before.config, secrets: { ...before.config.secrets, ...loadConfig(env).secrets } };
-  const deps = await buildDeps(config, { database: before.deps.database, logger: before.deps.logger });
+  const deps = await buildSystem(config, { database: before.deps.database, logger: before.deps.logger });
   const app = createApp(deps);
   const request = async (method: string, path: string, apiKey: string, body?: unknown) => {
     const res = await app.request(path, {

@@ -1,11 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { approvalSchema } from "../../approvals/routes";
+import { approvalSchema } from "../../approvals";
+import type { Audit } from "../../audit";
 import { requestMeta } from "../../http/auth";
 import { AppError } from "../../http/errors";
+import { ADMIN_ROLES } from "../../http/permissions";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../../http/router";
+import type { Identity } from "..";
 import { adminAuth, sessionIdOf } from "../guards";
 import { MAX_FUNDING_CHANGE } from "../partner-funding";
-import { ADMIN_ROLES } from "../permissions";
 import {
   adminSchema,
   adminSessionSchema,
@@ -72,7 +74,7 @@ const adminPartnerSchema = partnerSchema.extend({ funding: partnerFundingSchema 
 const pendingKeySchema = approvalSchema.extend(issuedKeySchema.shape).openapi("PartnerKeyRequest");
 
 /** /admin/v1: sign-in, and users, vendors, admins and partners as the dashboard manages them. Every write is audited. */
-export function adminRoutes() {
+export function adminRoutes(deps: { identity: Identity; audit: Audit }) {
   const router = createRouter();
 
   // ------------------------------------------------------------------ sign-in
@@ -90,8 +92,7 @@ export function adminRoutes() {
       ),
       responses: { 200: jsonContent(adminSessionSchema, "Signed in"), ...errorResponses(400, 401, 403, 429) },
     }),
-    async (c) =>
-      c.json(await c.get("deps").identity.admins.login({ ctx: requestMeta(c), input: c.req.valid("json") }), 200),
+    async (c) => c.json(await deps.identity.admins.login({ ctx: requestMeta(c), input: c.req.valid("json") }), 200),
   );
 
   router.openapi(
@@ -104,8 +105,7 @@ export function adminRoutes() {
       request: jsonBody(refreshBody),
       responses: { 200: jsonContent(adminSessionSchema, "New tokens"), ...errorResponses(400, 401, 403) },
     }),
-    async (c) =>
-      c.json(await c.get("deps").identity.admins.refresh({ ctx: requestMeta(c), input: c.req.valid("json") }), 200),
+    async (c) => c.json(await deps.identity.admins.refresh({ ctx: requestMeta(c), input: c.req.valid("json") }), 200),
   );
 
   router.openapi(
@@ -119,7 +119,7 @@ export function adminRoutes() {
       responses: { 204: { description: "Signed out" }, ...errorResponses(401, 403) },
     }),
     async (c) => {
-      await c.get("deps").identity.tokens.revokeSession(sessionIdOf(c), "logout");
+      await deps.identity.tokens.revokeSession(sessionIdOf(c), "logout");
       return c.body(null, 204);
     },
   );
@@ -135,7 +135,7 @@ export function adminRoutes() {
       responses: { 200: jsonContent(adminSchema, "The admin"), ...errorResponses(401, 403) },
     }),
     async (c) => {
-      const admin = await c.get("deps").identity.admins.get(c.get("principal")!.id);
+      const admin = await deps.identity.admins.get(c.get("principal")!.id);
       if (!admin) throw new AppError("UNAUTHENTICATED", "Authentication is required.");
       return c.json(admin, 200);
     },
@@ -160,7 +160,6 @@ export function adminRoutes() {
     }),
     async (c) => {
       const query = c.req.valid("query");
-      const deps = c.get("deps");
       const page = await deps.identity.users.search(query);
       await deps.audit.record({ action: "user.search", details: { q: query.q, status: query.status } }, requestMeta(c));
       return c.json(page, 200);
@@ -179,7 +178,6 @@ export function adminRoutes() {
       responses: { 200: jsonContent(adminUserSchema, "The user"), ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
-      const deps = c.get("deps");
       const { id } = c.req.valid("param");
       const user = await deps.identity.users.view(id);
       if (!user) throw new AppError("NOT_FOUND", "No such user.");
@@ -207,7 +205,7 @@ export function adminRoutes() {
         responses: { 200: jsonContent(adminUserSchema, "The user"), ...errorResponses(400, 401, 403, 404) },
       }),
       async (c) => {
-        const user = await c.get("deps").identity.users.setStatus({
+        const user = await deps.identity.users.setStatus({
           ctx: requestMeta(c),
           input: { userId: c.req.valid("param").id, status, reason: c.req.valid("json").reason },
         });
@@ -233,7 +231,7 @@ export function adminRoutes() {
       },
       responses: { 200: jsonContent(listOf(vendorViewSchema), "Vendors"), ...errorResponses(400, 401, 403) },
     }),
-    async (c) => c.json(await c.get("deps").identity.vendors.list(c.req.valid("query")), 200),
+    async (c) => c.json(await deps.identity.vendors.list(c.req.valid("query")), 200),
   );
 
   router.openapi(
@@ -259,8 +257,7 @@ export function adminRoutes() {
       ),
       responses: { 201: jsonContent(vendorViewSchema, "Created"), ...errorResponses(400, 401, 403, 409) },
     }),
-    async (c) =>
-      c.json(await c.get("deps").identity.vendors.create({ ctx: requestMeta(c), input: c.req.valid("json") }), 201),
+    async (c) => c.json(await deps.identity.vendors.create({ ctx: requestMeta(c), input: c.req.valid("json") }), 201),
   );
 
   router.openapi(
@@ -275,7 +272,7 @@ export function adminRoutes() {
       responses: { 200: jsonContent(vendorViewSchema, "The vendor"), ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
-      const vendor = await c.get("deps").identity.vendors.getView(c.req.valid("param").id);
+      const vendor = await deps.identity.vendors.getView(c.req.valid("param").id);
       if (!vendor) throw new AppError("NOT_FOUND", "No such vendor.");
       return c.json(vendor, 200);
     },
@@ -297,7 +294,7 @@ export function adminRoutes() {
         responses: { 200: jsonContent(vendorViewSchema, "The vendor"), ...errorResponses(400, 401, 403, 404) },
       }),
       async (c) => {
-        const vendor = await c.get("deps").identity.vendors.setStatus({
+        const vendor = await deps.identity.vendors.setStatus({
           ctx: requestMeta(c),
           input: { vendorId: c.req.valid("param").id, status, reason: c.req.valid("json").reason },
         });
@@ -318,7 +315,7 @@ export function adminRoutes() {
       responses: { 200: jsonContent(listOf(deviceSchema), "Devices"), ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
-      const { identity } = c.get("deps");
+      const { identity } = deps;
       const { id } = c.req.valid("param");
       if (!(await identity.vendors.get(id))) throw new AppError("NOT_FOUND", "No such vendor.");
       return c.json({ data: await identity.vendors.devices(id), nextCursor: null }, 200);
@@ -338,7 +335,7 @@ export function adminRoutes() {
     }),
     async (c) => {
       const { id, deviceId } = c.req.valid("param");
-      await c.get("deps").identity.vendors.revokeDevice({ ctx: requestMeta(c), input: { vendorId: id, id: deviceId } });
+      await deps.identity.vendors.revokeDevice({ ctx: requestMeta(c), input: { vendorId: id, id: deviceId } });
       return c.body(null, 204);
     },
   );
@@ -355,7 +352,7 @@ export function adminRoutes() {
       request: { query: paginationQuery },
       responses: { 200: jsonContent(listOf(adminSchema), "Admins"), ...errorResponses(400, 401, 403) },
     }),
-    async (c) => c.json(await c.get("deps").identity.admins.list(c.req.valid("query")), 200),
+    async (c) => c.json(await deps.identity.admins.list(c.req.valid("query")), 200),
   );
 
   router.openapi(
@@ -379,8 +376,7 @@ export function adminRoutes() {
         ...errorResponses(400, 401, 403, 409),
       },
     }),
-    async (c) =>
-      c.json(await c.get("deps").identity.admins.create({ ctx: requestMeta(c), input: c.req.valid("json") }), 201),
+    async (c) => c.json(await deps.identity.admins.create({ ctx: requestMeta(c), input: c.req.valid("json") }), 201),
   );
 
   router.openapi(
@@ -395,7 +391,7 @@ export function adminRoutes() {
       responses: { 200: jsonContent(adminSchema, "The admin"), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) => {
-      const admin = await c.get("deps").identity.admins.disable({
+      const admin = await deps.identity.admins.disable({
         ctx: requestMeta(c),
         input: { adminId: c.req.valid("param").id, reason: c.req.valid("json").reason },
       });
@@ -434,7 +430,7 @@ export function adminRoutes() {
       },
     }),
     async (c) => {
-      const { approval, partner, apiKey, key } = await c.get("deps").identity.partners.requestCreate({
+      const { approval, partner, apiKey, key } = await deps.identity.partners.requestCreate({
         ctx: requestMeta(c),
         input: c.req.valid("json"),
       });
@@ -454,7 +450,7 @@ export function adminRoutes() {
       responses: { 200: jsonContent(adminPartnerSchema, "The partner"), ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
-      const { identity } = c.get("deps");
+      const { identity } = deps;
       const { id } = c.req.valid("param");
       const [partner, funding] = await Promise.all([identity.partners.get(id), identity.partnerFunding.funding(id)]);
       if (!partner || !funding) throw new AppError("NOT_FOUND", "No such partner.");
@@ -474,7 +470,7 @@ export function adminRoutes() {
       responses: { 200: jsonContent(listOf(partnerKeySchema), "Keys"), ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
-      const { identity } = c.get("deps");
+      const { identity } = deps;
       const { id } = c.req.valid("param");
       if (!(await identity.partners.get(id))) throw new AppError("NOT_FOUND", "No such partner.");
       return c.json({ data: await identity.partners.keys(id), nextCursor: null }, 200);
@@ -503,7 +499,7 @@ export function adminRoutes() {
       },
     }),
     async (c) => {
-      const { pending, apiKey, key } = await c.get("deps").identity.partners.createKey({
+      const { pending, apiKey, key } = await deps.identity.partners.createKey({
         ctx: requestMeta(c),
         input: { partnerId: c.req.valid("param").id, ...c.req.valid("json") },
       });
@@ -556,7 +552,7 @@ export function adminRoutes() {
     async (c) => {
       const { id, keyId } = c.req.valid("param");
       const body = (c.req.valid("json") ?? {}) as { overlapSeconds?: number };
-      const rotated = await c.get("deps").identity.partners.rotateKey({
+      const rotated = await deps.identity.partners.rotateKey({
         ctx: requestMeta(c),
         input: { partnerId: id, keyId, overlapSeconds: body.overlapSeconds },
       });
@@ -579,7 +575,7 @@ export function adminRoutes() {
     }),
     async (c) => {
       const { id, keyId } = c.req.valid("param");
-      await c.get("deps").identity.partners.revokeKey({ ctx: requestMeta(c), input: { partnerId: id, keyId } });
+      await deps.identity.partners.revokeKey({ ctx: requestMeta(c), input: { partnerId: id, keyId } });
       return c.body(null, 204);
     },
   );
@@ -597,7 +593,7 @@ export function adminRoutes() {
       responses: { 200: jsonContent(partnerFundingSchema, "The funding"), ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
-      const funding = await c.get("deps").identity.partnerFunding.funding(c.req.valid("param").id);
+      const funding = await deps.identity.partnerFunding.funding(c.req.valid("param").id);
       if (!funding) throw new AppError("NOT_FOUND", "No such partner.");
       return c.json(funding, 200);
     },
@@ -640,7 +636,7 @@ export function adminRoutes() {
       },
     }),
     async (c) => {
-      const { approval } = await c.get("deps").identity.partnerFunding.requestTopUp({
+      const { approval } = await deps.identity.partnerFunding.requestTopUp({
         ctx: requestMeta(c),
         input: { partnerId: c.req.valid("param").id, ...c.req.valid("json") },
       });
@@ -675,7 +671,7 @@ export function adminRoutes() {
       },
     }),
     async (c) => {
-      const result = await c.get("deps").identity.partnerFunding.decrease({
+      const result = await deps.identity.partnerFunding.decrease({
         ctx: requestMeta(c),
         input: { partnerId: c.req.valid("param").id, ...c.req.valid("json") },
       });
@@ -695,7 +691,7 @@ export function adminRoutes() {
       responses: { 200: jsonContent(listOf(fundingChangeSchema), "A page"), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => {
-      const { identity } = c.get("deps");
+      const { identity } = deps;
       const { id } = c.req.valid("param");
       if (!(await identity.partners.get(id))) throw new AppError("NOT_FOUND", "No such partner.");
       return c.json(await identity.partnerFunding.history(id, c.req.valid("query")), 200);

@@ -1,11 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AppError } from "../../http/errors";
 import { createRouter, errorResponses, jsonContent } from "../../http/router";
+import type { Identity } from "..";
 import { partnerAuth } from "../guards";
 import { partnerSchema } from "./schemas";
 
 /** GET /partner/v1/me: lets a partner check its key (valid, which partner, which scopes). */
-export function partnerRoutes() {
+export function partnerRoutes(deps: { identity: Identity }) {
   const router = createRouter();
   router.openapi(
     createRoute({
@@ -22,7 +23,7 @@ export function partnerRoutes() {
     }),
     async (c) => {
       const principal = c.get("principal")!;
-      const partner = await c.get("deps").identity.partners.get(principal.id);
+      const partner = await deps.identity.partners.get(principal.id);
       if (!partner) throw new AppError("UNAUTHENTICATED", "The API key is not valid.");
       return c.json({ ...partner, scopes: principal.scopes ?? [] }, 200);
     },

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { ADMIN_ROLES, PARTNER_SCOPES } from "../permissions";
+import { ADMIN_ROLES, PARTNER_SCOPES } from "../../http/permissions";
 
 /** Request and response shapes of the identity routes (API.md), shared by the route files. */
 

@@ -2,13 +2,14 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requestMeta } from "../../http/auth";
 import { AppError } from "../../http/errors";
 import { createRouter, errorResponses, jsonContent } from "../../http/router";
+import type { Identity } from "..";
 import { sessionIdOf, userAuth } from "../guards";
 import { jsonBody, phoneField, refreshBody, userSchema, userSessionSchema } from "./schemas";
 
 const bearer = [{ bearer: [] }];
 
 /** /v1/auth/* and /v1/me: users sign in with a code sent to their phone, and set a transaction PIN. */
-export function userRoutes() {
+export function userRoutes(deps: { identity: Identity }) {
   const router = createRouter();
 
   router.openapi(
@@ -27,7 +28,7 @@ export function userRoutes() {
       },
     }),
     async (c) => {
-      const { identity } = c.get("deps");
+      const { identity } = deps;
       const result = await identity.users.requestOtp({ ctx: requestMeta(c), input: c.req.valid("json") });
       return c.json(result, 202);
     },
@@ -51,7 +52,7 @@ export function userRoutes() {
       },
     }),
     async (c) => {
-      const { identity } = c.get("deps");
+      const { identity } = deps;
       return c.json(await identity.users.verifyOtp({ ctx: requestMeta(c), input: c.req.valid("json") }), 200);
     },
   );
@@ -67,7 +68,7 @@ export function userRoutes() {
       responses: { 200: jsonContent(userSessionSchema, "New tokens"), ...errorResponses(400, 401, 403) },
     }),
     async (c) => {
-      const { identity } = c.get("deps");
+      const { identity } = deps;
       return c.json(await identity.users.refresh({ ctx: requestMeta(c), input: c.req.valid("json") }), 200);
     },
   );
@@ -83,7 +84,7 @@ export function userRoutes() {
       responses: { 204: { description: "Signed out" }, ...errorResponses(401, 403) },
     }),
     async (c) => {
-      const { identity } = c.get("deps");
+      const { identity } = deps;
       await identity.tokens.revokeSession(sessionIdOf(c), "logout");
       return c.body(null, 204);
     },
@@ -100,7 +101,7 @@ export function userRoutes() {
       responses: { 200: jsonContent(userSchema, "The user"), ...errorResponses(401, 403) },
     }),
     async (c) => {
-      const { identity } = c.get("deps");
+      const { identity } = deps;
       const user = await identity.users.get(c.get("principal")!.id);
       if (!user) throw new AppError("UNAUTHENTICATED", "Authentication is required.");
       return c.json(user, 200);
@@ -128,7 +129,7 @@ export function userRoutes() {
       responses: { 204: { description: "PIN set" }, ...errorResponses(400, 401, 403) },
     }),
     async (c) => {
-      const { identity } = c.get("deps");
+      const { identity } = deps;
       const body = c.req.valid("json");
       await identity.users.setPin({
         ctx: requestMeta(c),

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { requestMeta } from "../../http/auth";
 import { AppError } from "../../http/errors";
 import { createRouter, errorResponses, jsonContent, listOf } from "../../http/router";
+import type { Identity } from "..";
 import { sessionIdOf, vendorAuth } from "../guards";
 import {
   deviceSchema,
@@ -18,7 +19,7 @@ import {
 const bearer = [{ bearer: [] }];
 
 /** /v1/vendor/auth/* and the vendor's own devices. */
-export function vendorRoutes() {
+export function vendorRoutes(deps: { identity: Identity }) {
   const router = createRouter();
 
   router.openapi(
@@ -47,7 +48,7 @@ export function vendorRoutes() {
       responses: { 200: jsonContent(vendorSessionSchema, "Signed in"), ...errorResponses(400, 401, 403, 429) },
     }),
     async (c) => {
-      const { identity } = c.get("deps");
+      const { identity } = deps;
       return c.json(await identity.vendors.login({ ctx: requestMeta(c), input: c.req.valid("json") }), 200);
     },
   );
@@ -70,7 +71,7 @@ export function vendorRoutes() {
       },
     }),
     async (c) => {
-      const { identity } = c.get("deps");
+      const { identity } = deps;
       return c.json(await identity.vendors.verifyDevice({ ctx: requestMeta(c), input: c.req.valid("json") }), 200);
     },
   );
@@ -86,7 +87,7 @@ export function vendorRoutes() {
       responses: { 200: jsonContent(vendorSessionSchema, "New tokens"), ...errorResponses(400, 401, 403) },
     }),
     async (c) => {
-      const { identity } = c.get("deps");
+      const { identity } = deps;
       return c.json(await identity.vendors.refresh({ ctx: requestMeta(c), input: c.req.valid("json") }), 200);
     },
   );
@@ -102,7 +103,7 @@ export function vendorRoutes() {
       responses: { 204: { description: "Signed out" }, ...errorResponses(401, 403) },
     }),
     async (c) => {
-      await c.get("deps").identity.tokens.revokeSession(sessionIdOf(c), "logout");
+      await deps.identity.tokens.revokeSession(sessionIdOf(c), "logout");
       return c.body(null, 204);
     },
   );
@@ -118,7 +119,7 @@ export function vendorRoutes() {
       responses: { 200: jsonContent(vendorSchema, "The vendor"), ...errorResponses(401, 403) },
     }),
     async (c) => {
-      const vendor = await c.get("deps").identity.vendors.get(c.get("principal")!.id);
+      const vendor = await deps.identity.vendors.get(c.get("principal")!.id);
       if (!vendor) throw new AppError("UNAUTHENTICATED", "Authentication is required.");
       return c.json(vendor, 200);
     },
@@ -135,7 +136,7 @@ export function vendorRoutes() {
       responses: { 200: jsonContent(listOf(deviceSchema), "Devices"), ...errorResponses(401, 403) },
     }),
     async (c) => {
-      const data = await c.get("deps").identity.vendors.devices(c.get("principal")!.id);
+      const data = await deps.identity.vendors.devices(c.get("principal")!.id);
       return c.json({ data, nextCursor: null }, 200);
     },
   );
@@ -153,7 +154,7 @@ export function vendorRoutes() {
     }),
     async (c) => {
       const principal = c.get("principal")!;
-      await c.get("deps").identity.vendors.revokeDevice({
+      await deps.identity.vendors.revokeDevice({
         ctx: requestMeta(c),
         input: { vendorId: principal.id, id: c.req.valid("param").id },
       });

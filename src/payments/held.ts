@@ -2,9 +2,9 @@ import { eq, sql } from "drizzle-orm";
 import { type Executor, queryRows } from "../db/client";
 import { AppError } from "../http/errors";
 import { users, vendors } from "../identity/schema";
-import { balanceAfterEntry } from "../ledger/service";
-import { type TransactionDto, transactionDto } from "../payments/dto";
-import { transactions } from "../payments/schema";
+import { balanceAfterEntry } from "../ledger";
+import { type TransactionDto, transactionDto } from "./dto";
+import { transactions } from "./schema";
 
 /**
  * What withdrawals, card requests and airtime share: each holds money on a wallet, records a

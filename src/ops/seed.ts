@@ -1,10 +1,18 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RequestMeta } from "./audit/service";
-import { CliError, registerCommand } from "./cli";
-import { serializable } from "./db/serializable";
-import type { Deps } from "./deps";
-import { AppError } from "./http/errors";
+import type { Core } from "../core";
+import { serializable } from "../db/serializable";
+import type { RequestMeta } from "../http/context";
+import { AppError } from "../http/errors";
+import type { Identity } from "../identity";
+import { CliError, type Command } from "../lib/command";
+import type { Payments } from "../payments";
+
+/** What seeding uses: the core, and the identity and payments services it creates the demo with. */
+export interface SeedDeps extends Core {
+  identity: Identity;
+  payments: Payments;
+}
 
 /**
  * `bun run seed`: demo data for the embedded default, made through the real services (so the ledger
@@ -46,7 +54,7 @@ interface SeedState {
 
 const outbox = (phone: string) => `GET /dev/outbox?to=${encodeURIComponent(phone)}`;
 
-export async function seed(deps: Deps) {
+export async function seed(deps: SeedDeps) {
   if (deps.config.env === "production")
     throw new CliError("seed makes demo accounts with known passwords: never in production");
   const file = join(deps.config.dataDir, "seed.json");
@@ -172,7 +180,7 @@ export async function seed(deps: Deps) {
   };
 }
 
-registerCommand("seed", {
+export const seedCommand: Command<SeedDeps> = {
   describe: "demo data for the embedded default: admins, vendors, a demo bank and funded users; prints how to sign in",
   run: async (deps) => ({ result: await seed(deps) }),
-});
+};

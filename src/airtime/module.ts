@@ -1,0 +1,44 @@
+import type { Audit } from "../audit";
+import type { Identity } from "../identity";
+import type { Ledger } from "../ledger";
+import { API, defineModule, USSD } from "../module";
+import type { Notifications } from "../notifications";
+import type { Payments } from "../payments";
+import { ersProxyRoutes } from "./proxy-routes";
+import { airtimeRoutes } from "./routes";
+import { createAirtime } from "./service";
+
+interface AirtimePeers {
+  ledger: Ledger;
+  payments: Payments;
+  identity: Identity;
+  notifications: Notifications;
+  audit: Audit;
+}
+
+/** Airtime top-ups through the operators' ERS360 SOAP APIs, held until the operator answers, then reconciled. */
+export const airtimeModule = defineModule({
+  name: "airtime",
+  create: (core, peers: AirtimePeers) => createAirtime({ ...core, ...peers }),
+  routes: (airtime, core, { identity }) => [
+    { roles: API, router: airtimeRoutes({ airtime, identity }) },
+    // Swazi Mobile's ERS360 is reachable from the USSD deployment only.
+    { roles: USSD, router: ersProxyRoutes({ config: core.config, logger: core.logger, airtime }) },
+  ],
+  jobs: (airtime, core) => [
+    {
+      name: "airtime-reconcile",
+      path: "/jobs/airtime-reconcile",
+      schedule: "*/5 * * * *",
+      summary:
+        "Settle airtime orders whose outcome is not yet known: ask the operator about each clientReference, then post, refund or retry",
+      async run() {
+        const result = await airtime.reconcile();
+        return { summary: { ...result }, ok: result.failed === 0 };
+      },
+      loop: { intervalMs: core.config.airtime.reconcileIntervalMs, due: async () => (await airtime.countDue()) > 0 },
+    },
+  ],
+  // A top-up already sent is waited for at shutdown, so its answer is recorded rather than left for the reconciler.
+  workers: (airtime) => [{ start() {}, stop: () => airtime.idle() }],
+});
