@@ -3,7 +3,8 @@ import type { Audit } from "../audit";
 import type { AirtimeOperator, Config } from "../config";
 import type { Core } from "../core";
 import type { Executor } from "../db/client";
-import { retrySerializable, serializable } from "../db/serializable";
+import { retrySerializable } from "../db/serializable";
+import { withTransaction } from "../db/transaction";
 import { AppError } from "../http/errors";
 import type { Outcome } from "../http/idempotency";
 import { after, encodeCursor } from "../http/pagination";
@@ -294,8 +295,8 @@ export function createAirtime(deps: AirtimeDeps, built = buildErs360Clients(deps
       : (reply.resultDescription ?? null);
 
   async function settleSuccess(orderId: string, reference: string, reply: Ers360Reply): Promise<Settled> {
-    return serializable<Settled>(
-      db,
+    return withTransaction<Settled>(
+      deps,
       async (tx) => {
         const order = await lockedPending(tx, orderId);
         if (!order) return "completed";
@@ -358,7 +359,7 @@ export function createAirtime(deps: AirtimeDeps, built = buildErs360Clients(deps
         );
         return "completed";
       },
-      retry("airtime.success"),
+      { label: "airtime.success" },
     );
   }
 
@@ -368,8 +369,8 @@ export function createAirtime(deps: AirtimeDeps, built = buildErs360Clients(deps
     reply: Ers360Reply,
     attemptStatus: "rejected" | "not_found",
   ): Promise<Settled> {
-    return serializable<Settled>(
-      db,
+    return withTransaction<Settled>(
+      deps,
       async (tx) => {
         const order = await lockedPending(tx, orderId);
         if (!order) return "refunded";
@@ -432,7 +433,7 @@ export function createAirtime(deps: AirtimeDeps, built = buildErs360Clients(deps
         }
         return "refunded";
       },
-      retry("airtime.failure"),
+      { label: "airtime.failure" },
     );
   }
 
@@ -443,8 +444,8 @@ export function createAirtime(deps: AirtimeDeps, built = buildErs360Clients(deps
     reply: Ers360Reply,
     queried: boolean,
   ): Promise<Settled> {
-    return serializable<Settled>(
-      db,
+    return withTransaction<Settled>(
+      deps,
       async (tx) => {
         const order = await lockedPending(tx, orderId);
         if (!order) return "pending";
@@ -471,7 +472,7 @@ export function createAirtime(deps: AirtimeDeps, built = buildErs360Clients(deps
           .where(eq(airtimeOrders.id, orderId));
         return "pending";
       },
-      retry("airtime.unknown"),
+      { label: "airtime.unknown" },
     );
   }
 
@@ -498,8 +499,8 @@ export function createAirtime(deps: AirtimeDeps, built = buildErs360Clients(deps
       return markUnknown(order.id, attempt.clientReference, reply, true);
     if (order.attempts >= config.airtime.maxAttempts)
       return settleFailure(order.id, attempt.clientReference, reply, "not_found");
-    const next = await serializable(
-      db,
+    const next = await withTransaction(
+      deps,
       async (tx) => {
         const locked = await lockedPending(tx, order.id);
         if (!locked || locked.attempts !== order.attempts) return false;
@@ -529,7 +530,7 @@ export function createAirtime(deps: AirtimeDeps, built = buildErs360Clients(deps
           .where(eq(airtimeOrders.id, order.id));
         return true;
       },
-      retry("airtime.retry"),
+      { label: "airtime.retry" },
     );
     if (!next) return "pending";
     log.info(

@@ -1,7 +1,7 @@
 import { and, desc, eq, lte, type SQL, sql } from "drizzle-orm";
 import type { Actor, Audit, RequestMeta } from "../audit";
 import type { Database, Executor } from "../db/client";
-import { serializable } from "../db/serializable";
+import { withTransaction } from "../db/transaction";
 import { AppError } from "../http/errors";
 import type { Logger } from "../http/logger";
 import { after, encodeCursor } from "../http/pagination";
@@ -172,7 +172,6 @@ function toApproval(r: Row): Approval {
 export function createApprovals(deps: ApprovalsDeps) {
   const { db } = deps.database;
   const kinds = new Map<string, ApprovalKind<any>>();
-  const retry = { maxRetries: deps.config.serializableMaxRetries, logger: deps.logger };
 
   function register<P>(kind: string, handler: ApprovalKind<P>) {
     if (kinds.has(kind)) throw new Error(`approvals: kind "${kind}" is already registered`);
@@ -286,11 +285,6 @@ export function createApprovals(deps: ApprovalsDeps) {
       });
   }
 
-  /** Runs `fn` in the caller's transaction, or in a SERIALIZABLE one of its own (retried on conflict). */
-  function inTransaction<T>(fn: (tx: Executor) => Promise<T>, tx: Executor | undefined, label: string) {
-    return tx ? fn(tx) : serializable(db, fn, { ...retry, label });
-  }
-
   /**
    * One admin's approval. The last approval a request needs closes it and runs the kind's onApprove in
    * this transaction; an earlier one is recorded and the request stays pending for a different admin.
@@ -301,7 +295,8 @@ export function createApprovals(deps: ApprovalsDeps) {
     prepared?: PreparedDecision,
   ): Promise<Approval> {
     const ready = prepared ?? (tx ? undefined : await prepare(input.id));
-    return inTransaction(
+    return withTransaction(
+      deps,
       async (t) => {
         const row = await lockedRow(t, input.id);
         const kind = kindOf(row.kind);
@@ -355,8 +350,7 @@ export function createApprovals(deps: ApprovalsDeps) {
         );
         return approval;
       },
-      tx,
-      "approvals.approve",
+      { tx, label: "approvals.approve" },
     );
   }
 
@@ -372,7 +366,8 @@ export function createApprovals(deps: ApprovalsDeps) {
         { path: "reason", message: "required" },
       ]);
     const ready = prepared ?? (tx ? undefined : await prepare(input.id));
-    return inTransaction(
+    return withTransaction(
+      deps,
       async (t) => {
         const row = await lockedRow(t, input.id);
         const kind = kindOf(row.kind);
@@ -405,8 +400,7 @@ export function createApprovals(deps: ApprovalsDeps) {
         );
         return approval;
       },
-      tx,
-      "approvals.reject",
+      { tx, label: "approvals.reject" },
     );
   }
 
@@ -417,8 +411,8 @@ export function createApprovals(deps: ApprovalsDeps) {
    */
   async function expire(id: string, now: Date, ctx: RequestMeta = {}): Promise<{ expired: boolean; kind: string }> {
     const ready = await prepare(id);
-    return serializable(
-      db,
+    return withTransaction(
+      deps,
       async (t) => {
         const row = await lockedRow(t, id);
         if (row.status !== "pending" || row.expiresAt > now) return { expired: false, kind: row.kind };
@@ -451,7 +445,7 @@ export function createApprovals(deps: ApprovalsDeps) {
         );
         return { expired: true, kind: row.kind };
       },
-      { ...retry, label: "approvals.expire" },
+      { label: "approvals.expire" },
     );
   }
 

@@ -1,7 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Logger } from "../http/logger";
 import { type Database, queryRows } from "./client";
-import { retrySerializable } from "./serializable";
+import { withTransaction } from "./transaction";
 
 /**
  * A table's retention rule, declared by the module that owns the table (src/module.ts `purges`) and run by
@@ -51,12 +51,9 @@ export async function purgeBatch(
                         gone as (delete from ${table} t using doomed where ${matches} returning 1)
                         select (select count(*) from gone)::int as deleted,
                                ${purge.child ? sql`(select count(*) from children)::int` : sql`0`} as children`;
-  const [row] = await retrySerializable(
-    () =>
-      deps.database.db.transaction((tx) => queryRows<{ deleted: number; children: number }>(tx, statement), {
-        isolationLevel: "read committed",
-      }),
-    { maxRetries: deps.config.serializableMaxRetries, logger: deps.logger, label: `retention.${purge.table}` },
-  );
+  const [row] = await withTransaction(deps, (tx) => queryRows<{ deleted: number; children: number }>(tx, statement), {
+    isolation: "read committed",
+    label: `retention.${purge.table}`,
+  });
   return { deleted: Number(row?.deleted ?? 0), children: Number(row?.children ?? 0) };
 }

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { queryRows } from "../db/client";
-import { retrySerializable } from "../db/serializable";
+import { withTransaction } from "../db/transaction";
 import { AppError } from "./errors";
 import type { Logger } from "./logger";
 
@@ -54,37 +54,34 @@ export function createRateLimiter(deps: {
     const ordered = [...rules].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     const at = now.toISOString();
     try {
-      await retrySerializable(
-        () =>
-          db.transaction(
-            async (tx) => {
-              for (const rule of ordered) {
-                const periodMs = rule.periodSeconds * 1000;
-                const emissionMs = periodMs / rule.limit;
-                const rows = await queryRows<{ tat: string }>(
-                  tx,
-                  sql`insert into rate_limits (key, tat)
+      await withTransaction(
+        deps,
+        async (tx) => {
+          for (const rule of ordered) {
+            const periodMs = rule.periodSeconds * 1000;
+            const emissionMs = periodMs / rule.limit;
+            const rows = await queryRows<{ tat: string }>(
+              tx,
+              sql`insert into rate_limits (key, tat)
                       values (${rule.key}, ${at}::timestamptz + ${emissionMs} * interval '1 millisecond')
                       on conflict (key) do update
                         set tat = greatest(rate_limits.tat, ${at}::timestamptz) + ${emissionMs} * interval '1 millisecond'
                         where greatest(rate_limits.tat, ${at}::timestamptz) + ${emissionMs} * interval '1 millisecond'
                               <= ${at}::timestamptz + ${periodMs} * interval '1 millisecond'
                       returning tat`,
-                );
-                if (rows.length) continue;
-                const [state] = await queryRows<{ wait_ms: number }>(
-                  tx,
-                  sql`select extract(epoch from (tat - ${at}::timestamptz)) * 1000 as wait_ms
+            );
+            if (rows.length) continue;
+            const [state] = await queryRows<{ wait_ms: number }>(
+              tx,
+              sql`select extract(epoch from (tat - ${at}::timestamptz)) * 1000 as wait_ms
                         from rate_limits where key = ${rule.key}`,
-                );
-                // Allowed again once tat − now ≤ period − emission.
-                const waitMs = Number(state?.wait_ms ?? 0) - (periodMs - emissionMs);
-                throw new Refused(rule.key, Math.max(1, Math.ceil(waitMs / 1000)));
-              }
-            },
-            { isolationLevel: "read committed" },
-          ),
-        { maxRetries: deps.config.serializableMaxRetries, logger: deps.logger, label: "rateLimit" },
+            );
+            // Allowed again once tat − now ≤ period − emission.
+            const waitMs = Number(state?.wait_ms ?? 0) - (periodMs - emissionMs);
+            throw new Refused(rule.key, Math.max(1, Math.ceil(waitMs / 1000)));
+          }
+        },
+        { isolation: "read committed", label: "rateLimit" },
       );
       return { ok: true };
     } catch (error) {

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { RequestMeta } from "../audit";
 import { queryRows } from "../db/client";
+import { withTransaction } from "../db/transaction";
 import type { IdentityDeps } from "./tx";
 
 /**
@@ -64,7 +65,7 @@ export function loginLimit(deps: Pick<IdentityDeps, "config">, kind: "admin" | "
   return { subject: kind === "admin" ? "admin_login" : "vendor_login", max, lockSeconds };
 }
 
-const readCommitted = { isolationLevel: "read committed" } as const;
+const readCommitted = { isolation: "read committed" } as const;
 
 /** The subject's count and live lock, its row locked until the transaction ends. */
 async function lockedState(tx: Tx, limit: AttemptLimit, id: string, now: Date) {
@@ -95,7 +96,7 @@ type Tx = Parameters<typeof queryRows>[0];
  * UPDATE); a wrong one is counted, and the one that fills the limit locks the subject.
  */
 export async function checkUnderLock(
-  deps: Pick<IdentityDeps, "database" | "now">,
+  deps: Pick<IdentityDeps, "database" | "now" | "config">,
   limit: AttemptLimit,
   id: string,
   matches: () => boolean,
@@ -103,23 +104,29 @@ export async function checkUnderLock(
 ): Promise<Checked> {
   const { table, count, locked } = columns(limit);
   const now = deps.now();
-  return deps.database.db.transaction(async (tx) => {
-    const state = await lockedState(tx, limit, id, now);
-    if (state.lockedUntil) return { ok: false as const, locked: true as const, lockedUntil: state.lockedUntil };
-    if (matches()) {
-      const extra = Object.entries(onRight ?? {}).map(([column, value]) => sql`, ${sql.identifier(column)} = ${value}`);
-      // Earlier failures are cleared; an untouched row (the usual case) is not written at all. (An expired lock
-      // may stay in the row: every check reads it as no lock.)
-      if (extra.length || state.count !== 0)
-        await tx.execute(sql`update ${table} set ${count} = 0, ${locked} = null${sql.join(extra)} where id = ${id}`);
-      return { ok: true as const };
-    }
-    return {
-      ok: false as const,
-      locked: false as const,
-      ...(await settleFailure(tx, limit, id, now, state.count + 1)),
-    };
-  }, readCommitted);
+  return withTransaction(
+    deps,
+    async (tx) => {
+      const state = await lockedState(tx, limit, id, now);
+      if (state.lockedUntil) return { ok: false as const, locked: true as const, lockedUntil: state.lockedUntil };
+      if (matches()) {
+        const extra = Object.entries(onRight ?? {}).map(
+          ([column, value]) => sql`, ${sql.identifier(column)} = ${value}`,
+        );
+        // Earlier failures are cleared; an untouched row (the usual case) is not written at all. (An expired lock
+        // may stay in the row: every check reads it as no lock.)
+        if (extra.length || state.count !== 0)
+          await tx.execute(sql`update ${table} set ${count} = 0, ${locked} = null${sql.join(extra)} where id = ${id}`);
+        return { ok: true as const };
+      }
+      return {
+        ok: false as const,
+        locked: false as const,
+        ...(await settleFailure(tx, limit, id, now, state.count + 1)),
+      };
+    },
+    readCommitted,
+  );
 }
 
 /**
@@ -148,20 +155,24 @@ async function settleFailure(tx: Tx, limit: AttemptLimit, id: string, now: Date,
  * request that died mid-compare is freed when that lock ends.
  */
 async function reserveAttempt(
-  deps: Pick<IdentityDeps, "database" | "now">,
+  deps: Pick<IdentityDeps, "database" | "now" | "config">,
   limit: AttemptLimit,
   id: string,
 ): Promise<Reservation> {
   const { table, count, locked } = columns(limit);
   const now = deps.now();
-  return deps.database.db.transaction(async (tx) => {
-    const state = await lockedState(tx, limit, id, now);
-    if (state.lockedUntil) return { ok: false as const, lockedUntil: state.lockedUntil, lockedNow: false };
-    if (state.count >= limit.max)
-      return { ok: false as const, lockedUntil: await lockSubject(tx, limit, id, now), lockedNow: true };
-    await tx.execute(sql`update ${table} set ${count} = ${count} + 1, ${locked} = null where id = ${id}`);
-    return { ok: true as const };
-  }, readCommitted);
+  return withTransaction(
+    deps,
+    async (tx) => {
+      const state = await lockedState(tx, limit, id, now);
+      if (state.lockedUntil) return { ok: false as const, lockedUntil: state.lockedUntil, lockedNow: false };
+      if (state.count >= limit.max)
+        return { ok: false as const, lockedUntil: await lockSubject(tx, limit, id, now), lockedNow: true };
+      await tx.execute(sql`update ${table} set ${count} = ${count} + 1, ${locked} = null where id = ${id}`);
+      return { ok: true as const };
+    },
+    readCommitted,
+  );
 }
 
 /**
@@ -169,17 +180,21 @@ async function reserveAttempt(
  * decided while the subject is already locked (a concurrent attempt filled it first) just reports that lock.
  */
 async function recordFailure(
-  deps: Pick<IdentityDeps, "database" | "now">,
+  deps: Pick<IdentityDeps, "database" | "now" | "config">,
   limit: AttemptLimit,
   id: string,
 ): Promise<Failure> {
   const now = deps.now();
-  return deps.database.db.transaction(async (tx) => {
-    const state = await lockedState(tx, limit, id, now);
-    if (state.lockedUntil)
-      return { failures: limit.max, attemptsRemaining: 0, lockedUntil: state.lockedUntil, lockedNow: false };
-    return settleFailure(tx, limit, id, now, state.count);
-  }, readCommitted);
+  return withTransaction(
+    deps,
+    async (tx) => {
+      const state = await lockedState(tx, limit, id, now);
+      if (state.lockedUntil)
+        return { failures: limit.max, attemptsRemaining: 0, lockedUntil: state.lockedUntil, lockedNow: false };
+      return settleFailure(tx, limit, id, now, state.count);
+    },
+    readCommitted,
+  );
 }
 
 /**
@@ -207,9 +222,14 @@ export async function attemptLogin(
 }
 
 /** After a right secret (or a refusal that compared nothing more): the count and any lock are cleared. */
-export async function releaseAttempts(deps: Pick<IdentityDeps, "database">, limit: AttemptLimit, id: string) {
+export async function releaseAttempts(
+  deps: Pick<IdentityDeps, "database" | "config">,
+  limit: AttemptLimit,
+  id: string,
+) {
   const { table, count, locked } = columns(limit);
-  await deps.database.db.transaction(
+  await withTransaction(
+    deps,
     (tx) =>
       tx.execute(
         sql`update ${table} set ${count} = 0, ${locked} = null

@@ -1,5 +1,6 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Executor } from "../db/client";
+import { withTransaction } from "../db/transaction";
 import { rateLimited } from "../http/rate-limit";
 import { randomDigits } from "../lib/crypto";
 import { newId } from "../lib/ids";
@@ -134,7 +135,8 @@ export function createOtp(deps: IdentityDeps, peppers: Peppers) {
    * are ever compared per challenge. Refused (nothing to compare) once the tries are spent or it is no longer live.
    */
   async function reserve(challenge: Challenge): Promise<Reservation> {
-    const rows = await deps.database.db.transaction(
+    const rows = await withTransaction(
+      deps,
       (tx) =>
         tx
           .update(otpChallenges)
@@ -148,7 +150,7 @@ export function createOtp(deps: IdentityDeps, peppers: Peppers) {
             ),
           )
           .returning({ attempts: otpChallenges.attempts }),
-      { isolationLevel: "read committed" },
+      { isolation: "read committed", label: "otp.reserve" },
     );
     const [row] = rows;
     return row ? { ok: true, attemptsRemaining: auth.otpMaxAttempts - row.attempts } : { ok: false };

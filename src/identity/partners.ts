@@ -4,6 +4,7 @@ import { type Approval, approvalKind, type DecisionContext } from "../approvals"
 import type { RequestMeta } from "../audit";
 import type { Executor } from "../db/client";
 import { queryRows } from "../db/client";
+import { withTransaction } from "../db/transaction";
 import { AppError } from "../http/errors";
 import { DEFAULT_PARTNER_SCOPES, PARTNER_SCOPES } from "../http/permissions";
 import { rateLimited } from "../http/rate-limit";
@@ -685,7 +686,8 @@ export function createPartners(deps: IdentityDeps) {
     if (!decision.ok) throw rateLimited(decision.retryAfterSeconds, "This API key's rate limit is spent; slow down.");
     const lastUsed = row.lastUsedAt ? new Date(row.lastUsedAt) : null;
     if (!lastUsed || now.getTime() - lastUsed.getTime() >= LAST_USED_GRANULARITY_MS) {
-      await db.transaction(
+      await withTransaction(
+        deps,
         async (tx) => {
           const updated = await tx
             .update(partnerApiKeys)
@@ -707,10 +709,10 @@ export function createPartners(deps: IdentityDeps) {
                 details: { keyId: row.id, scope: input.scope },
               },
               input.meta,
-              tx as unknown as Executor,
+              tx,
             );
         },
-        { isolationLevel: "read committed" },
+        { isolation: "read committed", label: "partner.keyUsed" },
       );
     }
     return { partnerId: row.partnerId, keyId: row.id, scopes };

@@ -2,7 +2,7 @@ import type { Approvals } from "../approvals";
 import type { Audit } from "../audit";
 import type { Core } from "../core";
 import type { Executor } from "../db/client";
-import { serializable } from "../db/serializable";
+import { withTransaction } from "../db/transaction";
 import type { AppError } from "../http/errors";
 import type { Ledger } from "../ledger";
 import type { Notifications } from "../notifications";
@@ -35,13 +35,7 @@ export async function transact<T>(
   tx?: Executor,
   label?: string,
 ): Promise<T> {
-  const result = tx
-    ? await fn(tx)
-    : await serializable(deps.database.db, fn, {
-        maxRetries: deps.config.serializableMaxRetries,
-        logger: deps.logger,
-        ...(label ? { label } : {}),
-      });
+  const result = await withTransaction(deps, fn, { tx, ...(label ? { label } : {}) });
   if (result instanceof Deferred) throw result.error;
   return result;
 }

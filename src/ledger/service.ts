@@ -3,6 +3,7 @@ import type { Config } from "../config";
 import { type Database, type Executor, queryRows } from "../db/client";
 import { sqlMessage, sqlState } from "../db/pg-errors";
 import { retrySerializable } from "../db/serializable";
+import { withTransaction } from "../db/transaction";
 import { AppError, type StatesItself } from "../http/errors";
 import type { Logger } from "../http/logger";
 import { newId } from "../lib/ids";
@@ -303,12 +304,7 @@ export function createLedger({ database, logger, config }: LedgerDeps) {
       const [existing] = await t.select().from(ledgerAccounts).where(eq(ledgerAccounts.code, code));
       return toAccount(existing!);
     };
-    if (tx) return create(tx);
-    return retrySerializable(() => db.transaction((t) => create(t as unknown as Executor)), {
-      maxRetries: config.serializableMaxRetries,
-      logger,
-      label: "openAccount",
-    });
+    return withTransaction({ database, config, logger }, create, { tx, label: "openAccount" });
   }
 
   /** The one account of a system kind per currency (and per owner: partner, operator). Cached: ids never change. */

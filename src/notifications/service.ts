@@ -2,7 +2,7 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import type { Config } from "../config";
 import { claimDue } from "../db/claim";
 import { type Database, type Executor, queryRows } from "../db/client";
-import { retrySerializable } from "../db/serializable";
+import { withTransaction } from "../db/transaction";
 import { AppError } from "../http/errors";
 import type { Logger } from "../http/logger";
 import { createEnezaClient, createEnezaSimulator, type MessageSender, SendError } from "../integrations/eneza";
@@ -180,13 +180,14 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
     const devOutbox = deps.config.notifications === "outbox" && now.getTime() - lastDevSweep >= DEV_SWEEP_MS;
     if (!ids.length && !devOutbox) return;
     if (devOutbox) lastDevSweep = now.getTime();
-    await db.transaction(
+    await withTransaction(
+      deps,
       (tx) =>
         tx.execute(sql`update notification_outbox set body = '[expired]'
                         where sensitive and body like ${`${SEALED}%`}
                           and (id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))
                                ${devOutbox ? sql`or (status = 'sent' and expires_at <= ${now.toISOString()}::timestamptz)` : sql``})`),
-      { isolationLevel: "read committed" },
+      { isolation: "read committed", label: "outbox.expire" },
     );
   }
 
@@ -260,13 +261,13 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
         ? sql`o.body`
         : sql`case when o.sensitive and r.status = 'sent' then '[delivered]'
                    when o.sensitive and r.status = 'failed' then '[undeliverable]' else o.body end`;
-    const recorded = await retrySerializable(
-      () =>
-        db.transaction(
-          (tx) =>
-            queryRows<{ id: string }>(
-              tx,
-              sql`update notification_outbox o
+    // Disjoint leases leave nothing to deadlock on but a lapsed row; retried all the same.
+    const recorded = await withTransaction(
+      { ...deps, logger: log },
+      (tx) =>
+        queryRows<{ id: string }>(
+          tx,
+          sql`update notification_outbox o
                      set status = r.status, channel = r.channel, provider = r.provider,
                          provider_message_id = r.message_id, sent_at = r.sent_at, last_error = r.last_error,
                          next_attempt_at = coalesce(r.next_attempt_at, o.next_attempt_at),
@@ -276,11 +277,8 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
                               sent_at timestamptz, last_error text, next_attempt_at timestamptz)
                    where o.id = r.id and o.attempts = r.attempts and o.status = 'pending'
                returning o.id`,
-            ),
-          { isolationLevel: "read committed" },
         ),
-      // Disjoint leases leave nothing to deadlock on but a lapsed row; retried all the same.
-      { maxRetries: deps.config.serializableMaxRetries, logger: log, label: "outbox" },
+      { isolation: "read committed", label: "outbox" },
     );
     return new Set(recorded.map((r) => r.id));
   }

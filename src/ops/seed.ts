@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Core } from "../core";
-import { serializable } from "../db/serializable";
+import { withTransaction } from "../db/transaction";
 import type { RequestMeta } from "../http/context";
 import { AppError } from "../http/errors";
 import type { Identity } from "../identity";
@@ -137,11 +137,7 @@ export async function seed(deps: SeedDeps) {
         currency: "SZL",
         externalReference: `seed:${u.phone}`,
       });
-      await serializable(deps.database.db, (tx) => deps.payments.commit(plan, tx), {
-        maxRetries: deps.config.serializableMaxRetries,
-        logger: deps.logger,
-        label: "seed.deposit",
-      });
+      await withTransaction(deps, (tx) => deps.payments.commit(plan, tx), { label: "seed.deposit" });
       created.push(`user ${u.phone} with a deposit of ${u.balance} cents`);
     } catch (error) {
       if (!conflict(error)) throw error;

@@ -3,7 +3,7 @@ import { and, desc, eq, gt, lte, or, type SQL, sql } from "drizzle-orm";
 import type { Config } from "../config";
 import { type Database, type Executor, queryRows } from "../db/client";
 import { sqlConstraint, sqlState } from "../db/pg-errors";
-import { serializable } from "../db/serializable";
+import { withTransaction } from "../db/transaction";
 import { AppError } from "../http/errors";
 import type { Logger } from "../http/logger";
 import { after, encodeCursor } from "../http/pagination";
@@ -77,8 +77,7 @@ const newCode = () => String(randomInt(1_000_000, 10_000_000));
 
 export function createPaymentRequests(deps: RequestsDeps) {
   const { db } = deps.database;
-  const transact = <T>(fn: (tx: Executor) => Promise<T>, label: string) =>
-    serializable(db, fn, { maxRetries: deps.config.serializableMaxRetries, logger: deps.logger, label });
+  const transact = <T>(fn: (tx: Executor) => Promise<T>, label: string) => withTransaction(deps, fn, { label });
 
   const statusOf = (row: Row, now = deps.now()): RequestStatus =>
     row.status === "open" && row.expiresAt <= now ? "expired" : (row.status as RequestStatus);
