@@ -4,7 +4,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PGlite } from "@electric-sql/pglite";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import postgres from "postgres";
+import type { z } from "zod";
 import { createApp } from "../../src/app";
 import { type Config, loadConfig } from "../../src/config";
 import { type Database, openDatabase } from "../../src/db/client";
@@ -161,6 +163,8 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  // Every 2xx body a test receives is held to its route's declared schema, so /openapi.json cannot drift.
+  const checkResponse = responseSchemaChecker(app);
   async function request(method: string, path: string, options: RequestOptions = {}): Promise<TestResponse> {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     let body: string | undefined = options.rawBody;
@@ -177,8 +181,135 @@ export async function createTestContext(env: Record<string, string> = {}): Promi
     } catch {
       json = undefined;
     }
+    if (method.toUpperCase() !== "HEAD")
+      checkResponse({ method, path, status: res.status, contentType: res.headers.get("content-type"), text, json });
     return { status: res.status, headers: res.headers, text, json };
   }
 
   return { deps, config, app, logs, request };
+}
+
+/** What the checker needs of a response: the request line, the status and the body as received. */
+export interface ReceivedResponse {
+  method: string;
+  path: string;
+  status: number;
+  contentType: string | null;
+  text: string;
+  json: unknown;
+}
+
+interface DeclaredRoute {
+  method: string;
+  path: string;
+  pattern: RegExp;
+  responses: Record<string, { content?: Record<string, { schema?: unknown }> } | undefined>;
+}
+
+/** Served but deliberately not in /openapi.json: the document itself, and the page that renders it. */
+const UNDOCUMENTED = new Set(["GET /openapi.json", "GET /docs"]);
+
+const isJsonMediaType = (type: string) => /^application\/(?:[\w.-]+\+)?json$/i.test(type.split(";")[0]!.trim());
+
+/** A path template as a whole-path regex: OpenAPI's `{id}` and Hono's `:id` are one segment, `*` anything. */
+function pathPattern(template: string): RegExp {
+  const source = template
+    .split("/")
+    .map((segment) =>
+      /^\{.+\}$|^:/.test(segment) ? "[^/]+" : segment === "*" ? ".*" : segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+    )
+    .join("/");
+  return new RegExp(`^${source}$`);
+}
+
+/**
+ * Checks every 2xx body against the response schema its route declares — the zod schemas registered on
+ * the app, which /openapi.json is generated from — so the document the dashboard generates its client
+ * from cannot drift from what the code sends. Throws, naming the route, the status and the zod issues.
+ * Also fails: a 2xx status the route does not declare, a JSON schema answered with another media type,
+ * and a 2xx from a route the app serves but the document leaves out. Skipped: a status declared without
+ * JSON content (CSV, plain text, XML, 204), which has no JSON schema to hold it to; and routes a test
+ * adds to the app itself after this is built (probes standing in for a guarded route), which no client uses.
+ */
+export function responseSchemaChecker(app: Pick<OpenAPIHono<any, any, any>, "openAPIRegistry" | "routes">) {
+  const declared = (): DeclaredRoute[] =>
+    app.openAPIRegistry.definitions.flatMap((definition) =>
+      definition.type === "route"
+        ? [
+            {
+              method: definition.route.method.toUpperCase(),
+              path: definition.route.path,
+              pattern: pathPattern(definition.route.path),
+              responses: definition.route.responses as DeclaredRoute["responses"],
+            },
+          ]
+        : [],
+    );
+  // Taken now, before any test adds a probe: what the app itself serves outside the document.
+  const documented = new Set(declared().map((route) => `${route.method} ${route.pattern}`));
+  const undocumented = app.routes
+    .filter((route) => route.method !== "ALL" && !documented.has(`${route.method} ${pathPattern(route.path)}`))
+    .filter((route) => !UNDOCUMENTED.has(`${route.method} ${route.path}`))
+    .map((route) => ({ method: route.method, path: route.path, pattern: pathPattern(route.path) }));
+  // Rebuilt when a test registers a route of its own (those are checked too).
+  let routes = declared();
+
+  return function checkResponse(response: ReceivedResponse): void {
+    if (response.status < 200 || response.status > 299) return;
+    const method = response.method.toUpperCase();
+    const pathname = new URL(response.path, "http://test.invalid").pathname;
+    // The first that matches, in registration order: the one Hono dispatched to.
+    const matches = (route: { method: string; pattern: RegExp }) =>
+      route.method === method && route.pattern.test(pathname);
+    if (routes.length !== app.openAPIRegistry.definitions.length) routes = declared();
+    const route = routes.find(matches);
+    if (!route) {
+      const served = undocumented.find(matches);
+      if (served)
+        throw new Error(
+          `${method} ${served.path} answered ${response.status}, but /openapi.json does not list the route.`,
+        );
+      return;
+    }
+    const where = `${method} ${route.path} → ${response.status}`;
+    const declaration =
+      route.responses[response.status] ??
+      route.responses[`${Math.floor(response.status / 100)}XX`] ??
+      route.responses.default;
+    if (!declaration) throw new Error(`${where}: the route does not declare this status.`);
+    const jsonType = Object.keys(declaration.content ?? {}).find(isJsonMediaType);
+    if (!jsonType) return;
+    if (!response.contentType || !isJsonMediaType(response.contentType))
+      throw new Error(`${where}: declared ${jsonType}, but the response is ${response.contentType ?? "untyped"}.`);
+    const schema = declaration.content![jsonType]!.schema as z.ZodType | undefined;
+    if (!schema || typeof (schema as { safeParse?: unknown }).safeParse !== "function")
+      throw new Error(`${where}: the declared ${jsonType} schema is not a zod schema, so it cannot be checked.`);
+    const parsed = schema.safeParse(response.json);
+    const problems = parsed.success
+      ? undeclaredKeys(response.json, parsed.data).map((path) => `${path}: not in the schema`)
+      : parsed.error.issues.map((issue) => `${issue.path.join(".") || "(body)"}: ${issue.message} [${issue.code}]`);
+    if (problems.length)
+      throw new Error(
+        `${where}: the body does not match the declared response schema:\n  ${problems.join("\n  ")}\nbody: ${response.text.slice(0, 2000)}`,
+      );
+  };
+}
+
+/**
+ * Keys the body has and the parsed value lost. Zod objects strip unknown keys silently, so a field the
+ * code sends and the schema forgot would pass a plain parse — yet it is drift just the same: a client
+ * generated from /openapi.json cannot see it, and a field nobody declared is how internal data leaks.
+ * So an extra key fails; a schema that means to allow any keys (z.record, z.looseObject, z.unknown)
+ * keeps them in its output and passes.
+ */
+function undeclaredKeys(input: unknown, output: unknown, at = ""): string[] {
+  const below = (key: string | number) => (at ? `${at}.${key}` : String(key));
+  if (Array.isArray(input) && Array.isArray(output))
+    return input.flatMap((item, i) => undeclaredKeys(item, output[i], below(i)));
+  const isRecord = (value: unknown): value is Record<string, unknown> =>
+    typeof value === "object" && value !== null && !Array.isArray(value);
+  if (!isRecord(input) || !isRecord(output)) return [];
+  return Object.keys(input).flatMap((key) =>
+    key in output ? undeclaredKeys(input[key], output[key], below(key)) : [below(key)],
+  );
 }
