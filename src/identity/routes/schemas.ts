@@ -141,6 +141,9 @@ export const passwordField = z.string().min(1).max(200);
 export const emailField = z.string().trim().email().max(254);
 export const scopesField = z.array(z.enum(PARTNER_SCOPES)).min(1).max(PARTNER_SCOPES.length);
 
+/** The security requirement of a route behind a bearer token. */
+export const bearer = [{ bearer: [] }];
+
 /** JSON request body helper. */
 export const jsonBody = <T extends z.ZodType>(schema: T) => ({
   body: { required: true, content: { "application/json": { schema } } },
