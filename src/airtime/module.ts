@@ -36,7 +36,12 @@ export const airtimeModule = defineModule({
         const result = await airtime.reconcile();
         return { summary: { ...result }, ok: result.failed === 0 };
       },
-      loop: { intervalMs: core.config.airtime.reconcileIntervalMs, due: async () => (await airtime.countDue()) > 0 },
+      loop: {
+        // Looks far more often than the schedule: an order whose outcome is unknown holds the customer's money, and
+        // KESHLESS_AIRTIME_RECONCILE_INTERVAL_MS is in milliseconds (down to 200), finer than a cron can say.
+        everyMs: core.config.airtime.reconcileIntervalMs,
+        due: async () => (await airtime.countDue()) > 0,
+      },
     },
   ],
   // A top-up already sent is waited for at shutdown, so its answer is recorded rather than left for the reconciler.

@@ -19,7 +19,7 @@ export const approvalsModule = defineModule({
         const result = await approvals.expireDue(core.now(), ctx.meta);
         return { summary: { ...result }, ok: result.failed === 0 };
       },
-      loop: { intervalMs: 5 * 60_000, due: async () => (await approvals.countDue(core.now())) > 0 },
+      loop: { due: async () => (await approvals.countDue(core.now())) > 0 },
     },
   ],
 });

@@ -6,6 +6,9 @@ export interface JobOutcome {
   ok: boolean;
 }
 
+/** The zone every job's schedule is read in, by Cloud Scheduler and by the in-process loops alike. */
+export const JOB_TIME_ZONE = "Africa/Mbabane";
+
 /**
  * A scheduled job, declared by the module whose work it is (src/module.ts `jobs`): its endpoint (called by
  * Cloud Scheduler with X-Job-Secret), its schedule, and — for jobs that should also run without a scheduler
@@ -16,10 +19,16 @@ export interface JobDefinition {
   name: string;
   /** Where Cloud Scheduler POSTs. */
   path: `/${string}`;
-  /** Cloud Scheduler cron (Africa/Mbabane). */
+  /**
+   * Cloud Scheduler's cron (5 fields, in JOB_TIME_ZONE), checked when the registry is built; the in-process
+   * loop runs on it too.
+   */
   schedule: string;
   summary: string;
   run(ctx: { meta: RequestMeta }): Promise<JobOutcome>;
-  /** In-process loop: how often to look, and the cheap check of whether there is anything to do. */
-  loop?: { intervalMs: number; due(): Promise<boolean> };
+  /**
+   * In-process loop: the cheap check of whether there is anything to do, made on every tick of the schedule —
+   * or every `everyMs` instead, for work that must be looked at more often than a cron can say.
+   */
+  loop?: { due(): Promise<boolean>; everyMs?: number };
 }

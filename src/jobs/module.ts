@@ -26,8 +26,7 @@ export const jobsModule = defineModule({
           return purgeExpired(core, [...platformPurges(now), ...peers.purges(now)]);
         },
         loop: {
-          // There is always something old somewhere; what matters is that it runs about daily, whoever runs it.
-          intervalMs: 6 * 3_600_000,
+          // There is always something old somewhere; what matters is that it runs daily, whoever runs it.
           due: () => retentionDue(core, "retention"),
         },
       },

@@ -30,9 +30,13 @@ const jobSchema = z
   .object({
     name: z.string(),
     path: z.string(),
-    schedule: z.string().openapi({ description: "Cloud Scheduler cron" }),
+    schedule: z.string().openapi({ description: "Cloud Scheduler cron (Africa/Mbabane)" }),
     summary: z.string(),
     loop: z.boolean().openapi({ description: "Also runs in-process whenever it has work due" }),
+    nextRunAt: z
+      .string()
+      .nullable()
+      .openapi({ description: "When the schedule next comes due (read in Africa/Mbabane); null if it never will" }),
     lastRun: jobRunSchema.nullable(),
   })
   .openapi("Job");
