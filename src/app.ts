@@ -16,10 +16,7 @@ export function createApp(system: System) {
   const { config, logger } = system;
 
   app.use("*", requestContext(system.core));
-  app.use(
-    "*",
-    methodNotAllowed({ app, onMethodNotAllowed: (c, methods) => methodNotAllowedResponse(c as never, methods) }),
-  );
+  app.use("*", methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }));
   app.use("*", secureHeaders());
   app.use(
     "*",

@@ -79,7 +79,7 @@ export function ersProxyRoutes(deps: Pick<Core, "config" | "logger"> & { airtime
       return new Response(text, {
         status: reply.status,
         headers: { "content-type": reply.headers.get("content-type") ?? "text/xml; charset=utf-8" },
-      }) as never;
+      });
     },
   );
 

@@ -100,7 +100,7 @@ export function airtimeRoutes(deps: { airtime: Airtime; identity: Identity }) {
       const response = await idempotent(c, input, (tx) => airtime.commit(plan, tx));
       // After commit: a replay finds no queued attempt under this new plan id and sends nothing.
       airtime.dispatchInBackground(plan.id);
-      return response as never;
+      return response;
     },
   );
 

@@ -228,7 +228,7 @@ export function createAirtime(deps: AirtimeDeps, built = buildErs360Clients(deps
   const referenceFor = (orderId: string, attempt: number) => `${orderId.replace(/^txn_/, "ks")}-${attempt}`;
 
   /** Holds, records the order and its first attempt (the clientReference saved before anything is sent). */
-  async function commit(p: AirtimePlan, tx: Executor): Promise<Outcome<TransactionDto>> {
+  async function commit(p: AirtimePlan, tx: Executor): Promise<Outcome<TransactionDto, 202>> {
     const now = deps.now();
     const limitCharges = await payments.chargeOutflow({ id: p.user.id, kycTier: p.user.kycTier }, p.debit, tx);
     const holdId = holdIdFor(p.id);

@@ -97,7 +97,7 @@ export function approvalRoutes(deps: { approvals: Approvals }) {
       return idempotent(c, body, async (tx) => ({
         status: 200 as const,
         body: await approvals.approve({ ctx: requestMeta(c), input }, tx, prepared),
-      })) as never;
+      }));
     },
   );
 
@@ -132,7 +132,7 @@ export function approvalRoutes(deps: { approvals: Approvals }) {
       return idempotent(c, body, async (tx) => ({
         status: 200 as const,
         body: await approvals.reject({ ctx: requestMeta(c), input }, tx, prepared),
-      })) as never;
+      }));
     },
   );
 

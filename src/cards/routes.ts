@@ -60,7 +60,7 @@ export function cardRoutes(deps: { cards: Cards; identity: Identity }) {
       const userId = c.get("principal")!.id;
       await identity.users.verifyPin({ userId, pin: input.pin });
       const plan = await cards.plan({ userId, nameOnCard: input.nameOnCard, deliveryAddress: input.deliveryAddress });
-      return idempotent(c, input, (tx) => cards.commit(plan, tx, requestMeta(c))) as never;
+      return idempotent(c, input, (tx) => cards.commit(plan, tx, requestMeta(c)));
     },
   );
 

@@ -106,7 +106,7 @@ export function createCards(deps: CardsDeps) {
   }
 
   /** Holds the fee and queues the approval, in the caller's idempotent transaction. 202: it waits for an admin. */
-  async function commit(p: CardPlan, tx: Executor, meta: RequestMeta = {}): Promise<Outcome<CardRequestView>> {
+  async function commit(p: CardPlan, tx: Executor, meta: RequestMeta = {}): Promise<Outcome<CardRequestView, 202>> {
     const now = deps.now();
     // The request row first: a second open request is refused (409) before any money is held.
     const [row] = await tx

@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import type { TypedResponse } from "hono";
+import type { JSONParsed } from "hono/utils/types";
 import { type Database, type Executor, queryRows } from "../db/client";
 import { isDatabaseUnreachable, sqlState } from "../db/pg-errors";
 import { serializable } from "../db/serializable";
@@ -22,10 +24,16 @@ export const idempotencyKeys = pgTable(
   (t) => [primaryKey({ columns: [t.scope, t.key] }), index("idempotency_keys_created_idx").on(t.createdAt)],
 );
 
-export interface Outcome<T> {
-  status: 200 | 201 | 202;
+export type SuccessStatus = 200 | 201 | 202;
+
+/** An answer and its status; a service that always answers one status says which, so its route's declared responses check it. */
+export interface Outcome<T, S extends SuccessStatus = SuccessStatus> {
+  status: S;
   body: T;
 }
+
+/** What `c.json(body, status)` returns: typed with the body and status, which a route's declared responses are checked against. */
+export type JsonResponse<T, S extends SuccessStatus> = Response & TypedResponse<JSONParsed<T>, S, "json">;
 
 /** JSON with sorted keys: the same request hashes the same whatever its key order. */
 export function canonical(value: unknown): string {
@@ -49,11 +57,11 @@ export interface IdempotentRequest {
  * written last (idempotency_store), never looked up first, so this read happens only on failures: a
  * replay (KL009, the movement rolled back) or a refusal that a stored answer must override.
  */
-export async function storedAnswer<T>(
+export async function storedAnswer<T, S extends SuccessStatus = SuccessStatus>(
   database: Database,
   request: IdempotentRequest,
   failure: unknown,
-): Promise<Outcome<T> & { replayed: true }> {
+): Promise<Outcome<T, S> & { replayed: true }> {
   const inFlight =
     sqlState(failure) === "KL011" || (failure instanceof AppError && failure.code === "IDEMPOTENCY_IN_PROGRESS");
   // Unreachable: no answer can be looked up either (and looking would wait out the timeouts a second time).
@@ -66,7 +74,8 @@ export async function storedAnswer<T>(
   if (stored.request_hash !== request.requestHash)
     throw new AppError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was used with a different request.");
   const body = typeof stored.body === "string" ? JSON.parse(stored.body) : stored.body;
-  return { replayed: true, status: stored.status as Outcome<T>["status"], body: body as T };
+  // Stored under this scope, key and request hash, so by the same request's execute: its status and body.
+  return { replayed: true, status: stored.status as S, body: body as T };
 }
 
 /**
@@ -77,13 +86,13 @@ export async function storedAnswer<T>(
  * IDEMPOTENCY_KEY_REUSED for the same key with another requestHash, IDEMPOTENCY_IN_PROGRESS while the
  * first holder still runs (idempotency_lock's advisory lock).
  */
-export async function runIdempotent<T>(
+export async function runIdempotent<T, S extends SuccessStatus = SuccessStatus>(
   deps: { database: Database; config: { serializableMaxRetries: number }; logger: Logger },
   scope: string,
   key: string,
   requestHash: string,
-  execute: (tx: Executor) => Promise<Outcome<T>>,
-): Promise<Outcome<T> & { replayed: boolean }> {
+  execute: (tx: Executor) => Promise<Outcome<T, S>>,
+): Promise<Outcome<T, S> & { replayed: boolean }> {
   const { database, config, logger } = deps;
   try {
     return await serializable(
@@ -99,7 +108,7 @@ export async function runIdempotent<T>(
       { maxRetries: config.serializableMaxRetries, logger, label: "idempotent" },
     );
   } catch (failure) {
-    return storedAnswer<T>(database, { scope, key, requestHash }, failure);
+    return storedAnswer<T, S>(database, { scope, key, requestHash }, failure);
   }
 }
 
@@ -128,13 +137,13 @@ export function idempotentRequest(c: AppContext, input: unknown): IdempotentRequ
  * - same key while the first still runs: 409 IDEMPOTENCY_IN_PROGRESS (a transaction-scoped advisory lock).
  * A request that fails changes nothing and stores nothing, so its retry is judged afresh.
  */
-export async function idempotent<T>(
+export async function idempotent<T extends object, S extends SuccessStatus>(
   c: AppContext,
   input: unknown,
-  execute: (tx: Executor) => Promise<Outcome<T>>,
-): Promise<Response> {
+  execute: (tx: Executor) => Promise<Outcome<T, S>>,
+): Promise<JsonResponse<T, S>> {
   const { scope, key, requestHash } = idempotentRequest(c, input);
   const result = await runIdempotent(c.get("core"), scope, key, requestHash, execute);
   if (result.replayed) c.header("Idempotent-Replayed", "true");
-  return c.json(result.body as object, result.status);
+  return c.json(result.body, result.status);
 }

@@ -192,7 +192,7 @@ export function paymentRequestRoutes(
       const userId = c.get("principal")!.id;
       await identity.users.verifyPin({ userId, pin });
       const plan = await paymentRequests.planPay({ userId, code });
-      return idempotent(c, { pin }, (tx) => payments.commit(plan, tx)) as never;
+      return idempotent(c, { pin }, (tx) => payments.commit(plan, tx));
     },
   );
 

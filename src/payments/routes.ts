@@ -3,7 +3,7 @@ import type { Core } from "../core";
 import { requestMeta } from "../http/auth";
 import type { AppContext } from "../http/context";
 import { amountField, currencyField, phoneField, pinField } from "../http/fields";
-import { idempotent, idempotentRequest, storedAnswer } from "../http/idempotency";
+import { idempotent, idempotentRequest, type JsonResponse, storedAnswer } from "../http/idempotency";
 import { createRouter, errorResponses, jsonContent, listOf, paginationQuery } from "../http/router";
 import {
   type Identity,
@@ -14,7 +14,7 @@ import {
   userTokenAuth,
   vendorAuth,
 } from "../identity";
-import { transactionSchema, walletSchema } from "./dto";
+import { type TransactionDto, transactionSchema, walletSchema } from "./dto";
 import type { FastLane } from "./fast-lane";
 import type { PartyLookup, Payments, Plan } from "./service";
 
@@ -57,7 +57,7 @@ async function moveMoney(
   c: AppContext,
   input: { pin: string },
   plan: (lookup?: PartyLookup) => Promise<Plan>,
-): Promise<Response> {
+): Promise<JsonResponse<TransactionDto, 201>> {
   const request = idempotentRequest(c, input);
   const userId = c.get("principal")!.id;
   const fast = await deps.paymentsFastLane.attempt(
@@ -77,9 +77,9 @@ async function moveMoney(
     planned = await plan();
   } catch (failure) {
     // A refusal now (a PIN changed since, a vendor frozen since) does not undo an answer already given.
-    const stored = await storedAnswer(deps.database, request, failure);
+    const stored = await storedAnswer<TransactionDto, 201>(deps.database, request, failure);
     c.header("Idempotent-Replayed", "true");
-    return c.json(stored.body as object, stored.status);
+    return c.json(stored.body, stored.status);
   }
   return idempotent(c, input, (tx) => deps.payments.commit(planned, tx));
 }
@@ -112,7 +112,7 @@ export function paymentRoutes(deps: PaymentRouteDeps) {
       const input = c.req.valid("json");
       const { payments } = deps;
       const userId = c.get("principal")!.id;
-      return moveMoney(deps, c, input, (lookup) => payments.planPayment({ userId, ...input }, lookup)) as never;
+      return moveMoney(deps, c, input, (lookup) => payments.planPayment({ userId, ...input }, lookup));
     },
   );
 
@@ -132,7 +132,7 @@ export function paymentRoutes(deps: PaymentRouteDeps) {
       const input = c.req.valid("json");
       const { payments } = deps;
       const userId = c.get("principal")!.id;
-      return moveMoney(deps, c, input, (lookup) => payments.planTransfer({ userId, ...input }, lookup)) as never;
+      return moveMoney(deps, c, input, (lookup) => payments.planTransfer({ userId, ...input }, lookup));
     },
   );
 
@@ -150,7 +150,7 @@ export function paymentRoutes(deps: PaymentRouteDeps) {
       const input = c.req.valid("json");
       const { payments } = deps;
       const plan = await payments.planDeposit({ partnerId: c.get("principal")!.id, ...input });
-      return idempotent(c, input, (tx) => payments.commit(plan, tx)) as never;
+      return idempotent(c, input, (tx) => payments.commit(plan, tx));
     },
   );
 

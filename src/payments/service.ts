@@ -463,7 +463,7 @@ export function createPayments({ config, database, ledger, ports, now }: Payment
   }
 
   /** Writes a plan inside the caller's transaction; returns the response for the plan's viewer. */
-  async function commit(plan: Plan, tx: Executor): Promise<Outcome<TransactionDto>> {
+  async function commit(plan: Plan, tx: Executor): Promise<Outcome<TransactionDto, 201>> {
     if (plan.beforeCommit) await plan.beforeCommit(tx);
     const [row] = await queryRows<{ r: TransactionDto | string }>(
       tx,

@@ -123,7 +123,7 @@ export async function getDelivery(
 export async function sendTest(
   c: WebhookContext,
   { ctx, input }: { ctx: RequestMeta; input: { partnerId: string; endpointId: string } },
-): Promise<WebhookDelivery & { attemptLog: WebhookAttempt[] }> {
+): ReturnType<typeof getDelivery> {
   const endpoint = await endpointRow(c.database.db, input.partnerId, input.endpointId);
   if (!endpoint.active) throw new AppError("CONFLICT", "The endpoint is disabled; enable it first.");
   const eventId = newId("evt");

@@ -264,7 +264,7 @@ export function webhookRoutes(deps: { identity: Identity; webhooks: Webhooks }) 
           ctx: requestMeta(c),
           input: { partnerId, endpointId: c.req.param("endpointId")! },
         });
-        return c.json(delivery as never, 200);
+        return c.json(delivery, 200);
       },
     );
 
@@ -303,7 +303,7 @@ export function webhookRoutes(deps: { identity: Identity; webhooks: Webhooks }) 
       async (c) => {
         const partnerId = await side.partnerOf(c);
         const delivery = await deps.webhooks.getDelivery(partnerId, c.req.param("deliveryId")!);
-        return c.json(delivery as never, 200);
+        return c.json(delivery, 200);
       },
     );
 
@@ -327,7 +327,7 @@ export function webhookRoutes(deps: { identity: Identity; webhooks: Webhooks }) 
           ctx: requestMeta(c),
           input: { partnerId, deliveryId: c.req.param("deliveryId")! },
         });
-        return c.json(delivery as never, 200);
+        return c.json(delivery, 200);
       },
     );
   }

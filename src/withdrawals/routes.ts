@@ -91,7 +91,7 @@ export function withdrawalRoutes(deps: { identity: Identity; withdrawals: Withdr
       const userId = c.get("principal")!.id;
       await identity.users.verifyPin({ userId, pin: input.pin });
       const plan = await withdrawals.plan({ owner: { type: "user", id: userId }, ...input });
-      return idempotent(c, input, (tx) => withdrawals.commit(plan, tx, requestMeta(c))) as never;
+      return idempotent(c, input, (tx) => withdrawals.commit(plan, tx, requestMeta(c)));
     },
   );
 
@@ -114,7 +114,7 @@ export function withdrawalRoutes(deps: { identity: Identity; withdrawals: Withdr
       const { password: _, ...rest } = input;
       const plan = await withdrawals.plan({ owner: { type: "vendor", id: vendorId }, ...rest });
       // The password is not part of what makes two requests the same.
-      return idempotent(c, rest, (tx) => withdrawals.commit(plan, tx, requestMeta(c))) as never;
+      return idempotent(c, rest, (tx) => withdrawals.commit(plan, tx, requestMeta(c)));
     },
   );
 

@@ -215,7 +215,11 @@ export function createWithdrawals(deps: WithdrawalsDeps) {
    * Writes the plan in the caller's (idempotent) transaction: limits, hold, transaction row, withdrawal
    * row, then either the posting or the approval request. 201 when completed, 202 when it waits.
    */
-  async function commit(p: WithdrawalPlan, tx: Executor, meta: RequestMeta = {}): Promise<Outcome<TransactionDto>> {
+  async function commit(
+    p: WithdrawalPlan,
+    tx: Executor,
+    meta: RequestMeta = {},
+  ): Promise<Outcome<TransactionDto, 201 | 202>> {
     const now = deps.now();
     const limitCharges: OutflowCharge[] =
       p.owner.type === "user" && p.owner.kycTier !== null
