@@ -7,6 +7,7 @@ import { type AuthSlice, authEnv, authSettings } from "./auth";
 import { type CoreSlice, coreEnv, coreSettings } from "./core";
 import { type HoldsSlice, holdsEnv, holdsSettings } from "./holds";
 import { type JobsSlice, jobsEnv, jobsSettings } from "./jobs";
+import { type KycSlice, kycEnv, kycProblems, kycSettings } from "./kyc";
 import { type NotificationsSlice, notificationsEnv, notificationsSettings } from "./notifications";
 import { type PartnersSlice, partnersEnv, partnersSettings } from "./partners";
 import { type PaymentsSlice, paymentsEnv, paymentsSettings } from "./payments";
@@ -51,6 +52,7 @@ const envSchema = z.object({
   ...jobsEnv.shape,
   ...airtimeEnv.shape,
   ...partnersEnv.shape,
+  ...kycEnv.shape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -66,7 +68,8 @@ export interface Config
     HoldsSlice,
     JobsSlice,
     AirtimeSlice,
-    PartnersSlice {
+    PartnersSlice,
+    KycSlice {
   /** Secrets generated for this data dir because none were configured (development only). */
   generatedSecrets: string[];
 }
@@ -132,6 +135,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     }
     if (e.KESHLESS_ERS360_ESWATINI_MOBILE_PROXY_URL && !e.KESHLESS_ERS360_PROXY_SECRET)
       problems.push("KESHLESS_ERS360_PROXY_SECRET: required in production when the ERS360 proxy is used");
+    problems.push(...kycProblems(e));
     if (problems.length) throw new ConfigError(`invalid production configuration:\n  ${problems.join("\n  ")}`);
   }
 
@@ -158,6 +162,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     ...jobsSettings(e),
     ...airtimeSettings(e),
     ...partnersSettings(e),
+    ...kycSettings(e, secret("KESHLESS_JWT_SECRET")),
     generatedSecrets: [...new Set(generated)],
   };
 }

@@ -2,7 +2,8 @@ import { type SQL, sql } from "drizzle-orm";
 import { type Db, queryRows } from "./client";
 
 /**
- * Leases up to `limit` due rows of an outbox-style table — columns `id`, `status` ('pending' while due),
+ * Leases up to `limit` due rows of an outbox-style table — columns `id`, `status` ('pending' while due, or
+ * `dueStatus`),
  * `next_attempt_at` and `attempts` — to this worker: `attempts` goes up by one and `next_attempt_at`
  * moves `leaseMs` ahead, so a worker that dies mid-attempt gives its rows back when the lease passes.
  * FOR UPDATE SKIP LOCKED lets any number of workers claim at once without taking the same row.
@@ -15,6 +16,8 @@ export async function claimDue<T extends { id: string; attempts: number }>(
     limit: number;
     now: Date;
     leaseMs: number;
+    /** The status of a row still to be worked on (default 'pending'). */
+    dueStatus?: string;
     /** Extra columns of the claimed rows to return (besides id and attempts). */
     columns?: string[];
     /** Runs first in the same transaction (e.g. expiring rows no longer worth sending). */
@@ -29,6 +32,7 @@ export async function claimDue<T extends { id: string; attempts: number }>(
 ): Promise<{ rows: T[]; before: number; expired: T[] }> {
   const table = sql.identifier(options.table);
   const at = options.now.toISOString();
+  const dueStatus = options.dueStatus ?? "pending";
   const columns = sql.join(
     ["id", "attempts", ...(options.columns ?? [])].map((c) => sql`o.${sql.identifier(c)}`),
     sql`, `,
@@ -40,7 +44,7 @@ export async function claimDue<T extends { id: string; attempts: number }>(
                  attempts = o.attempts + case when due.expired then 0 else 1 end,
                  next_attempt_at = case when due.expired then o.next_attempt_at else ${lease} end
             from (select o.id, coalesce(${options.expire}, false) as expired from ${table} o
-                   where o.status = 'pending' and o.next_attempt_at <= ${at}::timestamptz
+                   where o.status = ${dueStatus} and o.next_attempt_at <= ${at}::timestamptz
                    order by o.next_attempt_at
                    limit ${options.limit}
                    for update skip locked) due
@@ -50,7 +54,7 @@ export async function claimDue<T extends { id: string; attempts: number }>(
              set attempts = o.attempts + 1,
                  next_attempt_at = ${lease}
             from (select id from ${table}
-                   where status = 'pending' and next_attempt_at <= ${at}::timestamptz
+                   where status = ${dueStatus} and next_attempt_at <= ${at}::timestamptz
                    order by next_attempt_at
                    limit ${options.limit}
                    for update skip locked) due

@@ -34,6 +34,8 @@ const PRODUCTION = {
   KESHLESS_ERS360_ESWATINI_MOBILE_RESELLER_ID: "KESHLESS_EM",
   KESHLESS_ERS360_ESWATINI_MOBILE_PASSWORD: "em-ers-password",
   KESHLESS_ERS360_PROXY_SECRET: "x".repeat(24),
+  KESHLESS_STORAGE: "gcs",
+  KESHLESS_GEMINI_API_KEY: "gemini-key",
 };
 
 function configError(source: Record<string, string | undefined>): string {
