@@ -406,6 +406,8 @@ describe("the funding limit", () => {
         KESHLESS_ERS360_ESWATINI_MOBILE_URL: "http://10.1.0.8:8913/topupservice/service",
         KESHLESS_ERS360_ESWATINI_MOBILE_RESELLER_ID: "KESHLESS_EM",
         KESHLESS_ERS360_ESWATINI_MOBILE_PASSWORD: "em-ers-password",
+        KESHLESS_STORAGE: "gcs",
+        KESHLESS_GEMINI_API_KEY: "gemini-key",
       };
       expect(loadConfig(production).partners.defaultFundingLimit).toBe(0);
       expect(
