@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import type { Core } from "../core";
+import type { AppEnv } from "../http/context";
 import { AppError } from "../http/errors";
 import { createRouter, errorResponses } from "../http/router";
 import { constantTimeEqual, sha256Hex } from "../lib/crypto";
@@ -12,6 +14,19 @@ import type { Airtime } from "./service";
  * (KESHLESS_ERS360_ESWATINI_MOBILE_PROXY_URL) instead of the operator. Callers prove themselves with
  * X-Internal-Secret (KESHLESS_ERS360_PROXY_SECRET). Bodies are never logged: they carry the reseller password.
  */
+/** The API deployments' shared secret with keshless-ussd (KESHLESS_ERS360_PROXY_SECRET); unset → the proxy is off. */
+function internalSecretAuth(config: Pick<Core["config"], "ers360">): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const secret = config.ers360.proxySecret;
+    if (!secret)
+      throw new AppError("UNAVAILABLE", "The ERS360 proxy is not configured (KESHLESS_ERS360_PROXY_SECRET).");
+    const given = c.req.header("x-internal-secret");
+    if (!given || !constantTimeEqual(sha256Hex(given), sha256Hex(secret)))
+      throw new AppError("UNAUTHENTICATED", "A valid X-Internal-Secret header is required.");
+    await next();
+  };
+}
+
 export function ersProxyRoutes(deps: Pick<Core, "config" | "logger"> & { airtime: Airtime }) {
   const router = createRouter();
 
@@ -22,6 +37,7 @@ export function ersProxyRoutes(deps: Pick<Core, "config" | "logger"> & { airtime
       tags: ["internal"],
       summary: "Forward an ERS360 SOAP request to Eswatini Mobile (keshless-ussd only)",
       security: [{ internalSecret: [] }],
+      middleware: [internalSecretAuth(deps.config)] as const,
       request: {
         headers: z.object({ "x-internal-secret": z.string().optional() }),
         body: { content: { "text/xml": { schema: z.string() } }, required: true },
@@ -37,11 +53,6 @@ export function ersProxyRoutes(deps: Pick<Core, "config" | "logger"> & { airtime
     }),
     async (c) => {
       const { ers360 } = deps.config;
-      if (!ers360.proxySecret)
-        throw new AppError("UNAVAILABLE", "The ERS360 proxy is not configured (KESHLESS_ERS360_PROXY_SECRET).");
-      const given = c.req.header("x-internal-secret");
-      if (!given || !constantTimeEqual(sha256Hex(given), sha256Hex(ers360.proxySecret)))
-        throw new AppError("UNAUTHENTICATED", "A valid X-Internal-Secret header is required.");
       const body = await c.req.text();
       const upstream = ers360.operators.eswatini_mobile.url;
       const simulator = deps.airtime.simulators.eswatini_mobile;

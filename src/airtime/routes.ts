@@ -69,7 +69,6 @@ const bearer = [{ bearer: [] }];
 
 export function airtimeRoutes(deps: { airtime: Airtime; identity: Identity }) {
   const router = createRouter();
-  router.use("/v1/airtime", userAuth);
 
   router.openapi(
     createRoute({
@@ -82,6 +81,7 @@ export function airtimeRoutes(deps: { airtime: Airtime; identity: Identity }) {
         "is held and the answer is 202 pending; the transaction completes when the operator confirms, or fails and " +
         "is refunded in full when it declines. An SMS tells the outcome.",
       security: bearer,
+      middleware: [userAuth] as const,
       request: {
         headers: z.object({ "idempotency-key": z.string().min(1).max(255) }),
         body: { content: { "application/json": { schema: body } } },

@@ -32,8 +32,6 @@ const body = z.object({
 
 export function cardRoutes(deps: { cards: Cards; identity: Identity }) {
   const router = createRouter();
-  router.use("/v1/card-requests", userAuth);
-  router.use("/v1/card-requests/*", userAuth);
 
   router.openapi(
     createRoute({
@@ -45,6 +43,7 @@ export function cardRoutes(deps: { cards: Cards; identity: Identity }) {
         "The card fee is held on the wallet until an admin approves (the fee is taken) or rejects (released). " +
         "One open request at a time: a second is 409.",
       security: [{ bearer: [] }],
+      middleware: [userAuth] as const,
       request: {
         headers: z.object({ "idempotency-key": z.string().min(1).max(255) }),
         body: { content: { "application/json": { schema: body } } },
@@ -71,6 +70,7 @@ export function cardRoutes(deps: { cards: Cards; identity: Identity }) {
       tags: ["cards"],
       summary: "The user's card requests, newest first",
       security: [{ bearer: [] }],
+      middleware: [userAuth] as const,
       responses: {
         200: jsonContent(z.object({ data: z.array(cardRequestSchema) }), "Card requests"),
         ...errorResponses(401, 403),
@@ -86,6 +86,7 @@ export function cardRoutes(deps: { cards: Cards; identity: Identity }) {
       tags: ["cards"],
       summary: "One of the user's card requests (anyone else's is 404)",
       security: [{ bearer: [] }],
+      middleware: [userAuth] as const,
       request: { params: z.object({ id: z.string().max(64) }) },
       responses: { 200: jsonContent(cardRequestSchema, "The request"), ...errorResponses(401, 403, 404) },
     }),

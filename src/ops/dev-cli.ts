@@ -1,6 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
 import type { Core } from "../core";
 import { jobAuth } from "../http/auth";
+import type { AppEnv } from "../http/context";
 import { AppError } from "../http/errors";
 import { createRouter, errorResponses, jsonContent } from "../http/router";
 
@@ -13,12 +15,11 @@ export type RunCommand = (name: string, flags: Record<string, string>) => Promis
  */
 export function devCliRoutes(deps: Pick<Core, "config" | "database"> & { run: RunCommand }) {
   const router = createRouter();
-  router.use("/dev/cli", async (_c, next) => {
+  const embeddedOnly: MiddlewareHandler<AppEnv> = async (_c, next) => {
     const { config, database } = deps;
     if (config.env === "production" || database.kind !== "pglite") throw new AppError("NOT_FOUND", "Not found.");
     await next();
-  });
-  router.use("/dev/cli", jobAuth);
+  };
   router.openapi(
     createRoute({
       method: "post",
@@ -26,6 +27,7 @@ export function devCliRoutes(deps: Pick<Core, "config" | "database"> & { run: Ru
       tags: ["operations"],
       summary: "Run a CLI command in the server that holds the embedded database (development)",
       security: [{ jobSecret: [] }],
+      middleware: [embeddedOnly, jobAuth] as const,
       request: {
         body: {
           content: {

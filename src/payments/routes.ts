@@ -87,21 +87,11 @@ async function moveMoney(
 export function paymentRoutes(deps: PaymentRouteDeps) {
   const router = createRouter();
 
-  router.use("/v1/payments", userTokenAuth);
-  router.use("/v1/transfers", userTokenAuth);
-  router.use("/v1/wallet", userAuth);
-  router.use("/v1/wallet/*", userAuth);
-  router.use("/v1/transactions/*", userAuth);
-  router.use("/v1/vendor/wallet", vendorAuth);
-  router.use("/v1/vendor/transactions", vendorAuth);
-  router.use("/v1/vendor/transactions/*", vendorAuth);
-  router.use("/partner/v1/deposits", partnerAuth("deposits:create"));
-  router.use("/partner/v1/transactions/*", partnerAuth("transactions:read"));
-
   router.openapi(
     createRoute({
       method: "post",
       path: "/v1/payments",
+      middleware: [userTokenAuth] as const,
       tags: ["payments"],
       summary: "Pay a vendor by vendor code",
       security: [{ bearer: [] }],
@@ -120,6 +110,7 @@ export function paymentRoutes(deps: PaymentRouteDeps) {
     createRoute({
       method: "post",
       path: "/v1/transfers",
+      middleware: [userTokenAuth] as const,
       tags: ["payments"],
       summary: "Send money to another Keshless user by phone",
       description:
@@ -140,6 +131,7 @@ export function paymentRoutes(deps: PaymentRouteDeps) {
     createRoute({
       method: "post",
       path: "/partner/v1/deposits",
+      middleware: [partnerAuth("deposits:create")] as const,
       tags: ["partners"],
       summary: "Credit a user's wallet from the partner's settlement account",
       security: [{ apiKey: [] }],
@@ -158,6 +150,7 @@ export function paymentRoutes(deps: PaymentRouteDeps) {
     createRoute({
       method: "get",
       path: "/partner/v1/transactions/{id}",
+      middleware: [partnerAuth("transactions:read")] as const,
       tags: ["partners"],
       summary: "One of the partner's own transactions",
       security: [{ apiKey: [] }],
@@ -177,6 +170,7 @@ export function paymentRoutes(deps: PaymentRouteDeps) {
     const kind = who === "user" ? "user_wallet" : "vendor_wallet";
     const tags = [who === "user" ? "wallet" : "vendors"];
     const security = [{ bearer: [] }];
+    const guard = who === "user" ? userAuth : vendorAuth;
 
     router.openapi(
       createRoute({
@@ -185,6 +179,7 @@ export function paymentRoutes(deps: PaymentRouteDeps) {
         tags,
         summary: `The ${who}'s wallet balance`,
         security,
+        middleware: [guard] as const,
         responses: { 200: jsonContent(walletSchema, "Balance in cents"), ...errorResponses(401, 403) },
       }),
       async (c) => c.json(await deps.payments.wallet(kind, c.get("principal")!.id), 200),
@@ -197,6 +192,7 @@ export function paymentRoutes(deps: PaymentRouteDeps) {
         tags,
         summary: `The ${who}'s transactions, newest first`,
         security,
+        middleware: [guard] as const,
         request: { query: paginationQuery },
         responses: { 200: jsonContent(listOf(transactionSchema), "A page"), ...errorResponses(400, 401, 403) },
       }),
@@ -214,6 +210,7 @@ export function paymentRoutes(deps: PaymentRouteDeps) {
         tags,
         summary: `One of the ${who}'s own transactions (anyone else's is 404)`,
         security,
+        middleware: [guard] as const,
         request: { params: z.object({ id: z.string().max(64) }) },
         responses: { 200: jsonContent(transactionSchema, "The transaction"), ...errorResponses(401, 403, 404) },
       }),

@@ -69,15 +69,12 @@ const description =
 
 export function withdrawalRoutes(deps: { identity: Identity; withdrawals: Withdrawals }) {
   const router = createRouter();
-  router.use("/v1/withdrawals", userAuth);
-  router.use("/v1/withdrawals/*", userAuth);
-  router.use("/v1/vendor/withdrawals", vendorAuth);
-  router.use("/v1/vendor/withdrawals/*", vendorAuth);
 
   router.openapi(
     createRoute({
       method: "post",
       path: "/v1/withdrawals",
+      middleware: [userAuth] as const,
       tags: ["wallet"],
       summary: "Withdraw to a bank account or an agent",
       description,
@@ -99,6 +96,7 @@ export function withdrawalRoutes(deps: { identity: Identity; withdrawals: Withdr
     createRoute({
       method: "post",
       path: "/v1/vendor/withdrawals",
+      middleware: [vendorAuth] as const,
       tags: ["vendors"],
       summary: "Withdraw the vendor's takings to a bank account or an agent",
       description: `${description} Vendors have no PIN: they confirm with their account password (rate-limited per vendor). A wrong password is 403 FORBIDDEN with \`details.reason: "WRONG_PASSWORD"\` — the session stays valid (401 would read as signed out).`,
@@ -126,6 +124,7 @@ export function withdrawalRoutes(deps: { identity: Identity; withdrawals: Withdr
         tags: [who === "user" ? "wallet" : "vendors"],
         summary: `One of the ${who}'s withdrawals, with its destination and outcome (anyone else's is 404)`,
         security,
+        middleware: [who === "user" ? userAuth : vendorAuth] as const,
         request: { params: z.object({ id: z.string().max(64) }) },
         responses: { 200: jsonContent(withdrawalSchema, "The withdrawal"), ...errorResponses(401, 403, 404) },
       }),

@@ -117,3 +117,17 @@ test("the checks see the tree: a known domain-to-domain import resolves", () => 
   expect(graph.size).toBeGreaterThan(100);
   expect(graph.get("payments/module.ts")).toContain("identity/index.ts");
 });
+
+test("one way to declare a route's auth: a secured route names its guard beside its security, never by path", () => {
+  const offenders: string[] = [];
+  for (const file of files(SRC)) {
+    const text = readFileSync(file, "utf8");
+    const name = relative(SRC, file);
+    if (/\brouter\.use\(\s*"/.test(text)) offenders.push(`${name}: router.use(path, …)`);
+    for (const [, route] of text.matchAll(/createRoute\(\{([\s\S]*?)\n\s*\}\),/g)) {
+      const secured = /\bsecurity(?:,|:(?!\s*\[\]))/.test(route!);
+      if (secured && !/\bmiddleware:/.test(route!)) offenders.push(`${name}: ${/path: ([^\n]+)/.exec(route!)?.[1]}`);
+    }
+  }
+  expect(offenders).toEqual([]);
+});
