@@ -42,7 +42,8 @@ async function main() {
   const server = Bun.serve({
     port: config.port,
     fetch: app.fetch,
-    maxRequestBodySize: config.maxBodyBytes * 4,
+    // KYC documents (≤ 10 MB) reach the embedded default's local store through the app; routes bound the rest.
+    maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 11 * 1024 * 1024),
     // Bun's default (10 s) resets any response slower than that, e.g. a backup or report job; Cloud Run's
     // request timeout (300 s) is the bound that matters.
     idleTimeout: 0,

@@ -11,12 +11,14 @@ import type { AppEnv } from "./http/context";
 import { identityModule } from "./identity/module";
 import type { JobDefinition } from "./jobs/definition";
 import { jobsModule } from "./jobs/module";
+import { kycModule } from "./kyc/module";
 import { ledgerModule } from "./ledger/module";
 import { CliError, type Command, type Flags } from "./lib/command";
 import type { ModuleDefinition, RouteGroup, Worker } from "./module";
 import { notificationsModule } from "./notifications/module";
 import { opsModule } from "./ops/module";
 import { paymentsModule } from "./payments/module";
+import { storageModule } from "./storage/module";
 import { ussdModule } from "./ussd/module";
 import { webhooksModule } from "./webhooks/module";
 import { withdrawalsModule } from "./withdrawals/module";
@@ -28,6 +30,7 @@ import { withdrawalsModule } from "./withdrawals/module";
  */
 export const MODULES = [
   ledgerModule,
+  storageModule,
   auditModule,
   notificationsModule,
   approvalsModule,
@@ -38,6 +41,7 @@ export const MODULES = [
   cardsModule,
   airtimeModule,
   ussdModule,
+  kycModule,
   jobsModule,
   opsModule,
 ] as const;
@@ -98,6 +102,7 @@ export async function buildSystem(config: Config, overrides: CoreOverrides = {})
   }
 
   const ledger = install(ledgerModule, {});
+  const storage = install(storageModule, {});
   const audit = install(auditModule, {});
   const notifications = install(notificationsModule, {});
   const approvals = install(approvalsModule, { audit });
@@ -122,6 +127,7 @@ export async function buildSystem(config: Config, overrides: CoreOverrides = {})
   });
   const airtime = install(airtimeModule, { ledger, payments: payments.payments, identity, notifications, audit });
   const ussd = install(ussdModule, { identity, payments: payments.payments, withdrawals, airtime, audit });
+  const kyc = install(kycModule, { identity, audit, notifications, storage });
   const before = [...installed];
   const jobs = install(jobsModule, {
     jobs: before.flatMap((m) => m.jobs),
@@ -152,6 +158,8 @@ export async function buildSystem(config: Config, overrides: CoreOverrides = {})
     airtime,
     ussd,
     jobs,
+    storage: storage.storage,
+    kyc,
   };
   // Tests move time for every module at once by assigning `system.now`.
   Object.defineProperty(system, "now", {

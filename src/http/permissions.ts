@@ -29,6 +29,7 @@ export const PERMISSIONS = {
   "approvals:read": ALL,
   "withdrawals:approve": ["super_admin", "finance"],
   "airtime:read": ["super_admin", "finance", "support"],
+  "kyc:read": ["super_admin", "compliance", "support"],
   "kyc:review": ["super_admin", "compliance"],
   "aml:review": ["super_admin", "compliance"],
   "sanctions:review": ["super_admin", "compliance"],

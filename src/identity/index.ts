@@ -48,4 +48,5 @@ export function createIdentity(deps: IdentityDeps) {
 
 export type Identity = ReturnType<typeof createIdentity>;
 export { pinLimit } from "./attempts";
+export { applyKycTier, phoneOfUser } from "./kyc-tier";
 export { weakPinReason } from "./secrets";

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   check,
+  date,
   index,
   integer,
   jsonb,
@@ -28,6 +29,9 @@ export const users = pgTable(
     name: text(),
     /** 0 = phone + OTP only; compliance raises it after KYC review. */
     kycTier: smallint().notNull().default(0),
+    /** From the approved KYC document, as are `name` then (src/kyc). */
+    dateOfBirth: date({ mode: "string" }),
+    kycVerifiedAt: timestamp(tz),
     /** active · frozen · deleted */
     status: text().notNull().default("active"),
     statusReason: text(),

@@ -5,6 +5,8 @@ const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 
 export type IdPrefix =
   | "usr"
+  | "kyd"
+  | "kys"
   | "vnd"
   | "adm"
   | "prt"
@@ -27,7 +29,8 @@ export type IdPrefix =
   | "apr"
   | "job"
   | "crd"
-  | "fnd";
+  | "fnd"
+  | "snm";
 
 export function newId(prefix: IdPrefix, length = 20): string {
   const bytes = randomBytes(length);
