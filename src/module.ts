@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { AnyApprovalKind } from "./approvals/service";
 import type { Config } from "./config";
 import type { Core } from "./core";
-import type { Purge } from "./db/purge";
+import type { Purge, Sweep } from "./db/purge";
 import type { AppEnv } from "./http/context";
 import type { createRouter } from "./http/router";
 import type { JobDefinition } from "./jobs/definition";
@@ -42,6 +42,8 @@ export interface ModuleDefinition<Peers, Services> {
   jobs?(services: Services, core: Core): JobDefinition[];
   /** Retention rules for the module's own tables, evaluated at `now`. */
   purges?(core: Core, now: Date): Purge[];
+  /** Retention beyond table rows (e.g. documents in storage), run by the retention job after the purges. */
+  sweeps?(services: Services, core: Core): Sweep[];
   /** Maker-checker kinds this module decides, registered on the approvals queue by the module list. */
   approvalKinds?(services: Services, core: Core): Record<string, AnyApprovalKind>;
   commands?: Record<string, Command<Services>>;

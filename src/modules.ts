@@ -6,7 +6,7 @@ import { auditModule } from "./audit/module";
 import { cardsModule } from "./cards/module";
 import type { Config } from "./config";
 import { buildCore, type CoreOverrides } from "./core";
-import type { Purge } from "./db/purge";
+import type { Purge, Sweep } from "./db/purge";
 import type { AppEnv } from "./http/context";
 import { identityModule } from "./identity/module";
 import type { JobDefinition } from "./jobs/definition";
@@ -53,6 +53,7 @@ export interface InstalledModule {
   middleware: MiddlewareHandler<AppEnv>[];
   jobs: JobDefinition[];
   purges: (now: Date) => Purge[];
+  sweeps: Sweep[];
   approvalKinds: Record<string, AnyApprovalKind>;
   commands: Record<string, (flags: Flags) => Promise<{ result: unknown; ok?: boolean }>>;
   workers: Worker[];
@@ -82,6 +83,7 @@ export async function buildSystem(config: Config, overrides: CoreOverrides = {})
       middleware: definition.middleware?.(services, core) ?? [],
       jobs: definition.jobs?.(services, core) ?? [],
       purges: (now) => definition.purges?.(core, now) ?? [],
+      sweeps: definition.sweeps?.(services, core) ?? [],
       approvalKinds: definition.approvalKinds?.(services, core) ?? {},
       commands: Object.fromEntries(
         Object.entries(definition.commands ?? {}).map(([name, command]) => [
@@ -132,6 +134,7 @@ export async function buildSystem(config: Config, overrides: CoreOverrides = {})
   const jobs = install(jobsModule, {
     jobs: before.flatMap((m) => m.jobs),
     purges: (now) => before.flatMap((m) => m.purges(now)),
+    sweeps: before.flatMap((m) => m.sweeps),
   });
   install(opsModule, { identity, payments: payments.payments, run: runCommand });
 

@@ -23,6 +23,7 @@ export const kycEnv = z.object({
   KESHLESS_KYC_OCR_CONFIDENCE: z.coerce.number().min(0).max(100).default(80),
   KESHLESS_KYC_WORKER_INTERVAL_MS: int(50, 600_000).default(2000),
   KESHLESS_KYC_MAX_ATTEMPTS: int(1, 50).default(6),
+  KESHLESS_KYC_LEASE_SECONDS: int(1, 3600).default(120),
   KESHLESS_KYC_REJECTED_RETENTION_DAYS: int(1, 36_500).default(1825),
   KESHLESS_AWS_REGION: z.string().min(1).default("af-south-1"),
   KESHLESS_AWS_ENDPOINT: z.url().optional(),
@@ -64,6 +65,8 @@ export function kycSettings(e: KycEnv & Pick<CoreEnv, "PORT">, jwtSecret: string
       workerIntervalMs: e.KESHLESS_KYC_WORKER_INTERVAL_MS,
       /** Checks a provider could not finish (throttled, down) are retried this often, then sent to review. */
       maxAttempts: e.KESHLESS_KYC_MAX_ATTEMPTS,
+      /** How long a worker holds a submission it checks: after that (it died), another worker checks it again. */
+      leaseSeconds: e.KESHLESS_KYC_LEASE_SECONDS,
       /** A rejected submission's documents are kept this long for compliance, then deleted by retention. */
       rejectedRetentionDays: e.KESHLESS_KYC_REJECTED_RETENTION_DAYS,
     },

@@ -17,6 +17,15 @@ export interface Purge {
   child?: { table: string; column: string; references: string };
 }
 
+/**
+ * Retention work a table DELETE cannot do (objects in storage, say), declared by its module (src/module.ts
+ * `sweeps`); the retention job runs it after the purges and reports how many things it removed under `name`.
+ */
+export interface Sweep {
+  name: string;
+  run(now: Date): Promise<number>;
+}
+
 export const PURGE_BATCH = 5_000;
 
 /** `now - ms` as a timestamptz parameter, for a purge's `where`. */

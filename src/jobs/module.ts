@@ -1,4 +1,4 @@
-import type { Purge } from "../db/purge";
+import type { Purge, Sweep } from "../db/purge";
 import { API, defineModule } from "../module";
 import { jobCommands } from "./cli";
 import type { JobDefinition } from "./definition";
@@ -12,7 +12,7 @@ import { createJobs } from "./service";
  */
 export const jobsModule = defineModule({
   name: "jobs",
-  create: (core, peers: { jobs: readonly JobDefinition[]; purges: (now: Date) => Purge[] }) =>
+  create: (core, peers: { jobs: readonly JobDefinition[]; purges: (now: Date) => Purge[]; sweeps: readonly Sweep[] }) =>
     createJobs(core, [
       ...peers.jobs,
       {
@@ -23,7 +23,7 @@ export const jobsModule = defineModule({
           "Delete operational rows past their use, in small batches: idempotency keys after 7 days, old usage counters, finished notifications and webhook deliveries after KESHLESS_RETENTION_DAYS, dead USSD sessions, OTP challenges and rate-limit rows. Money records are kept forever",
         run: () => {
           const now = core.now();
-          return purgeExpired(core, [...platformPurges(now), ...peers.purges(now)]);
+          return purgeExpired(core, [...platformPurges(now), ...peers.purges(now)], peers.sweeps);
         },
         loop: {
           // There is always something old somewhere; what matters is that it runs daily, whoever runs it.

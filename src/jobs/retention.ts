@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Core } from "../core";
 import { queryRows } from "../db/client";
-import { PURGE_BATCH, type Purge, purgeBatch, purgeCutoff } from "../db/purge";
+import { PURGE_BATCH, type Purge, purgeBatch, purgeCutoff, type Sweep } from "../db/purge";
 import type { JobOutcome } from "./definition";
 
 /**
@@ -40,7 +40,7 @@ export function platformPurges(now: Date): Purge[] {
  * is spent). Reports rows deleted per table — counts only, never contents. A table that fails does not
  * stop the others; the run is then failed, and the next one picks up where it left off.
  */
-export async function purgeExpired(core: Core, purges: Purge[]): Promise<JobOutcome> {
+export async function purgeExpired(core: Core, purges: Purge[], sweeps: readonly Sweep[] = []): Promise<JobOutcome> {
   const log = core.logger.child({ component: "jobs", job: "retention" });
   const started = performance.now();
   const deleted: Record<string, number> = {};
@@ -71,6 +71,14 @@ export async function purgeExpired(core: Core, purges: Purge[]): Promise<JobOutc
     if (!complete) {
       log.warn({ table: purge.table }, "retention: time budget spent; the next run continues");
       break;
+    }
+  }
+  for (const sweep of complete ? sweeps : []) {
+    try {
+      deleted[sweep.name] = await sweep.run(core.now());
+    } catch (err) {
+      failed.push(sweep.name);
+      log.error({ err, sweep: sweep.name }, "retention: a sweep failed");
     }
   }
   return { summary: { deleted, failed, complete }, ok: failed.length === 0 };

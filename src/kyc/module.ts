@@ -1,10 +1,10 @@
-import { sql } from "drizzle-orm";
 import type { Audit } from "../audit";
 import { applyKycTier, type Identity, phoneOfUser } from "../identity";
 import { API, defineModule } from "../module";
 import type { Notifications } from "../notifications";
 import type { Storage } from "../storage";
 import { createKycProviders } from "./providers";
+import { sweepDocuments } from "./retention";
 import { kycRoutes } from "./routes";
 import { createKyc } from "./service";
 
@@ -29,9 +29,10 @@ export const kycModule = defineModule({
       audit: peers.audit,
       notifications: peers.notifications,
     });
-    return { ...kyc, providers };
+    return { ...kyc, providers, store: peers.storage.storage.documents };
   },
   routes: (kyc, _core, { identity }) => [{ roles: API, router: kycRoutes({ kyc, identity }) }],
+  sweeps: (kyc, core) => [{ name: "kyc_documents", run: (now) => sweepDocuments({ ...core, store: kyc.store }, now) }],
   workers: (kyc) => [
     {
       start: () => kyc.worker.start(),

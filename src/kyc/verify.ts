@@ -52,8 +52,6 @@ export interface VerifyDeps extends Core, OutcomeDeps {
 
 const isFailure = (value: object): value is ProviderFailure => "kind" in value && "provider" in value;
 
-/** A check may take a while (two providers, an image to downscale): longer than that, another worker takes it. */
-const LEASE_MS = 120_000;
 const BATCH = 4;
 
 interface Claimed {
@@ -76,7 +74,8 @@ export async function verifyDue(deps: VerifyDeps): Promise<{ checked: number; re
     dueStatus: "processing",
     limit: BATCH,
     now: deps.now(),
-    leaseMs: LEASE_MS,
+    // A check may take a while (two providers, an image to downscale): longer than the lease, another worker takes it.
+    leaseMs: deps.config.kyc.leaseSeconds * 1000,
     columns: ["user_id", "id_number", "document_ids", "tier_requested"],
   });
   let checked = 0;

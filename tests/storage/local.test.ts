@@ -414,13 +414,8 @@ const t = await createTestContext();
 
 describe("inside the app", () => {
   test("mounted on the real app: errors leave in the one shape with the request id; logs keep no token", async () => {
-    const store = createLocalStore({
-      bucket: "keshless-documents",
-      root: join(root, "app"),
-      baseUrl: BASE,
-      key: "k".repeat(32),
-    });
-    t.app.route("/", localStorageRoutes([store]));
+    // The app mounts its own stores' routes (src/storage/module.ts).
+    const store = t.deps.storage.documents;
     const key = newObjectKey("kyc");
     const upload = await store.signUpload({ key, contentType: "image/png", sizeBytes: 64, expiresInSeconds: 60 });
     const ok = await t.app.request(upload.url, { method: "PUT", body: bytes(64), headers: upload.headers });
