@@ -36,7 +36,7 @@ CREATE OR REPLACE FUNCTION bench_ceiling_amount(c bigint) RETURNS text LANGUAGE 
   SELECT 'E' || (c / 100) || '.' || lpad((c % 100)::text, 2, '0')
 $$;
 -- payments_execute's payload for party row n: a fresh transaction id (20 random characters after txn_, as
--- newId), an amount of E1.00–E10.00 as the bench pays, the default payment fee (src/config.ts: 1% with a
+-- newId), an amount of E1.00–E10.00 as the bench pays, the default payment fee (src/config/payments.ts: 1% with a
 -- E0.50 minimum and E10 maximum, borne by the sender), three legs, the daily and monthly usage counters (max:
 -- the bench's KESHLESS_KYC_LIMITS, high enough that no row runs into one, checked all the same), the payer's
 -- and the payee's notification, an idempotency key; no `assume`. One primary-key read and JSON building:

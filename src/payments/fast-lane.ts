@@ -17,7 +17,7 @@ import type { Assumptions, PartyLookup, Payments, PaymentsPorts, Plan, UserLike,
  * given: a mismatch is counted by that same statement and answered INVALID_PIN (a comparison nobody
  * counted would let concurrent guesses outrun the limit). If anything else differs — a stale cache, a
  * frozen account, an ended session — the statement changes nothing (KL010) and the request takes the
- * ordinary path, whose rules (src/identity, src/payments/service.ts) give the exact
+ * ordinary path, whose rules (src/identity, src/payments/plans.ts) give the exact
  * answer and record what must be recorded (a wrong PIN's count). So the cache can only make a request
  * slower, never let through one the ordinary path would refuse.
  */
