@@ -1,25 +1,13 @@
-import type { Audit } from "../audit";
-import type { Identity } from "../identity";
-import type { Ledger } from "../ledger";
+import type { Core } from "../core";
 import { API, defineModule, USSD } from "../module";
-import type { Notifications } from "../notifications";
-import type { Payments } from "../payments";
 import { ersProxyRoutes } from "./proxy-routes";
 import { airtimeRoutes } from "./routes";
-import { createAirtime } from "./service";
-
-interface AirtimePeers {
-  ledger: Ledger;
-  payments: Payments;
-  identity: Identity;
-  notifications: Notifications;
-  audit: Audit;
-}
+import { type AirtimeDeps, createAirtime } from "./service";
 
 /** Airtime top-ups through the operators' ERS360 SOAP APIs, held until the operator answers, then reconciled. */
 export const airtimeModule = defineModule({
   name: "airtime",
-  create: (core, peers: AirtimePeers) => createAirtime({ ...core, ...peers }),
+  create: (core, peers: Omit<AirtimeDeps, keyof Core>) => createAirtime({ ...core, ...peers }),
   routes: (airtime, core, { identity }) => [
     { roles: API, router: airtimeRoutes({ airtime, identity }) },
     // Swazi Mobile's ERS360 is reachable from the USSD deployment only.
