@@ -4,6 +4,7 @@ import { approvalsModule } from "./approvals/module";
 import type { AnyApprovalKind } from "./approvals/service";
 import { auditModule } from "./audit/module";
 import { cardsModule } from "./cards/module";
+import { complianceModule } from "./compliance/module";
 import type { Config } from "./config";
 import { buildCore, type CoreOverrides } from "./core";
 import type { Purge, Sweep } from "./db/purge";
@@ -35,6 +36,7 @@ export const MODULES = [
   notificationsModule,
   approvalsModule,
   identityModule,
+  complianceModule,
   webhooksModule,
   paymentsModule,
   withdrawalsModule,
@@ -109,6 +111,7 @@ export async function buildSystem(config: Config, overrides: CoreOverrides = {})
   const notifications = install(notificationsModule, {});
   const approvals = install(approvalsModule, { audit });
   const identity = install(identityModule, { audit, notifications, approvals, ledger });
+  install(complianceModule, { audit, identity });
   const webhooks = install(webhooksModule, { audit, identity });
   const payments = install(paymentsModule, { ledger, identity, approvals, audit, notifications, webhooks });
   const withdrawals = install(withdrawalsModule, {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { type AirtimeSlice, airtimeEnv, airtimeSettings } from "./airtime";
 import { type AuthSlice, authEnv, authSettings } from "./auth";
+import { type ComplianceSlice, complianceEnv, complianceProblems, complianceSettings } from "./compliance";
 import { type CoreSlice, coreEnv, coreSettings } from "./core";
 import { type HoldsSlice, holdsEnv, holdsSettings } from "./holds";
 import { type JobsSlice, jobsEnv, jobsSettings } from "./jobs";
@@ -53,6 +54,7 @@ const envSchema = z.object({
   ...airtimeEnv.shape,
   ...partnersEnv.shape,
   ...kycEnv.shape,
+  ...complianceEnv.shape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -69,7 +71,8 @@ export interface Config
     JobsSlice,
     AirtimeSlice,
     PartnersSlice,
-    KycSlice {
+    KycSlice,
+    ComplianceSlice {
   /** Secrets generated for this data dir because none were configured (development only). */
   generatedSecrets: string[];
 }
@@ -136,6 +139,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     if (e.KESHLESS_ERS360_ESWATINI_MOBILE_PROXY_URL && !e.KESHLESS_ERS360_PROXY_SECRET)
       problems.push("KESHLESS_ERS360_PROXY_SECRET: required in production when the ERS360 proxy is used");
     problems.push(...kycProblems(e));
+    problems.push(...complianceProblems(e));
     if (problems.length) throw new ConfigError(`invalid production configuration:\n  ${problems.join("\n  ")}`);
   }
 
@@ -163,6 +167,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     ...airtimeSettings(e),
     ...partnersSettings(e),
     ...kycSettings(e, secret("KESHLESS_JWT_SECRET")),
+    ...complianceSettings(e),
     generatedSecrets: [...new Set(generated)],
   };
 }

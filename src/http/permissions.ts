@@ -33,6 +33,10 @@ export const PERMISSIONS = {
   "kyc:review": ["super_admin", "compliance"],
   "aml:review": ["super_admin", "compliance"],
   "sanctions:review": ["super_admin", "compliance"],
+  // The sanctions list and its matches; screening a name by hand; clearing or confirming a match.
+  "sanctions:read": ["super_admin", "compliance"],
+  "sanctions:screen": ["super_admin", "compliance"],
+  "sanctions:decide": ["super_admin", "compliance"],
   "reports:read": ["super_admin", "finance", "compliance"],
   "ledger:read": ["super_admin", "finance"],
   "limits:manage": ["super_admin", "compliance"],

@@ -1,0 +1,69 @@
+import type { Audit, RequestMeta } from "../audit";
+import type { Config } from "../config";
+import type { Database, Executor } from "../db/client";
+import type { Logger } from "../http/logger";
+import { currentList, listView } from "./sanctions-list";
+import {
+  clearMatch,
+  confirmMatch,
+  getMatch,
+  listMatches,
+  type MatchesDeps,
+  type MatchStatus,
+  recordMatch,
+  type SanctionsMatch,
+} from "./sanctions-matches";
+import { createScreening, type ScreenMatch } from "./sanctions-screening";
+import type { Fetch } from "./sanctions-simulator";
+import type { SanctionsSubject, SubjectControl } from "./sanctions-subjects";
+import { rescreen, type SyncDeps, syncList } from "./sanctions-sync";
+
+/**
+ * The sanctions service: the list (sync, current version), screening, and the matches analysts decide.
+ * Wiring only; the rules live in the files it names.
+ */
+export interface SanctionsDeps {
+  database: Database;
+  logger: Logger;
+  now: () => Date;
+  config: Pick<Config, "sanctions" | "simulators" | "serializableMaxRetries">;
+  audit: Audit;
+  subjects: SubjectControl;
+  fetch?: Fetch;
+  /** Where confirming a match opens an AML alert (issue 14's AML half), inside the decision's transaction. */
+  onConfirmed?: (match: SanctionsMatch, tx: Executor, meta: RequestMeta) => Promise<void>;
+}
+
+export function createSanctions(deps: SanctionsDeps) {
+  const screening = createScreening(deps);
+  const matchesDeps: MatchesDeps = deps;
+  const syncDeps: SyncDeps = { ...deps, screening };
+  return {
+    /** Screens a name against the current list: `{listVersion, matches}` best first (503 before the first sync). */
+    screenName: screening.screenName,
+    /** The current matcher (undefined before the first sync); benches and re-screens use it directly. */
+    matcher: screening.current,
+    screenWith: screening.screenWith,
+    sync: (meta?: RequestMeta) => syncList(syncDeps, meta),
+    /** Every user and vendor against the whole current list (or the entries `only` names). */
+    rescreen: async (only?: Set<string>, meta?: RequestMeta) => {
+      const index = await screening.require();
+      return rescreen(syncDeps, index.version, only, meta);
+    },
+    currentList: async () => {
+      const row = await currentList(deps.database.db);
+      return row ? listView(row) : undefined;
+    },
+    recordMatch: (input: { subject: SanctionsSubject; match: ScreenMatch; listVersion: string }, meta?: RequestMeta) =>
+      recordMatch(matchesDeps, input, meta),
+    listMatches: (filter: { status?: MatchStatus; subjectId?: string; limit: number; cursor?: string }) =>
+      listMatches(deps, filter),
+    getMatch: (id: string) => getMatch(deps, id),
+    clear: (input: { id: string; note: string; adminId: string }, meta: RequestMeta) =>
+      clearMatch(matchesDeps, input, meta),
+    confirm: (input: { id: string; note: string; adminId: string }, meta: RequestMeta) =>
+      confirmMatch(matchesDeps, input, meta),
+  };
+}
+
+export type Sanctions = ReturnType<typeof createSanctions>;

@@ -1,0 +1,118 @@
+import { z } from "zod";
+import { int, list } from "./shared";
+
+/**
+ * Sanctions screening (issue 14, COMPLIANCE.md §1–2): where the UN list is downloaded from, and every weight of
+ * the name matcher. The defaults were measured on the 2024-09-26 list (README "Compliance").
+ */
+
+/** The UN Security Council Consolidated List; it answers 302 to the file itself. */
+export const UN_SANCTIONS_URL = "https://scsanctions.un.org/resources/xml/en/consolidated.xml";
+
+/** Given names common on the list and among our users: none of them carries a match alone. */
+export const DEFAULT_SANCTIONS_COMMON_NAMES = [
+  "mohammed",
+  "muhammad",
+  "mohammad",
+  "mohamed",
+  "muhammed",
+  "mohamad",
+  "muhamad",
+  "ahmed",
+  "ahmad",
+  "ali",
+  "abdul",
+  "abd",
+  "abdel",
+  "abdallah",
+  "abdullah",
+  "musa",
+  "moussa",
+  "mousa",
+  "john",
+  "joseph",
+  "peter",
+  "mary",
+  "samuel",
+  "david",
+  "daniel",
+  "ibrahim",
+  "yusuf",
+  "yousef",
+  "omar",
+  "umar",
+  "hassan",
+  "hasan",
+  "hussein",
+  "khalid",
+  "salim",
+  "said",
+  "fatima",
+  "abu",
+  "bin",
+  "ben",
+  "ibn",
+  "al",
+  "el",
+];
+
+const share = z.coerce.number().min(0).max(1);
+
+export const complianceEnv = z.object({
+  KESHLESS_SANCTIONS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  KESHLESS_SANCTIONS_THRESHOLD: share.default(0.8),
+  KESHLESS_SANCTIONS_TOKEN_MATCH: share.default(0.88),
+  KESHLESS_SANCTIONS_TOKEN_FLOOR: share.default(0.7),
+  KESHLESS_SANCTIONS_JOINED_MATCH: share.default(0.95),
+  KESHLESS_SANCTIONS_UNMATCHED_PENALTY: share.default(0.25),
+  KESHLESS_SANCTIONS_COMMON_NAMES: z.string().optional(),
+  KESHLESS_SANCTIONS_COMMON_ENTRIES: int(2, 10_000).default(20),
+  KESHLESS_SANCTIONS_DOB_TOLERANCE_YEARS: int(0, 20).default(2),
+  KESHLESS_SANCTIONS_DOB_PENALTY: share.default(0.25),
+  KESHLESS_SANCTIONS_DOB_DAY_PENALTY: share.default(0.1),
+  KESHLESS_SANCTIONS_NATIONALITY_PENALTY: share.default(0.15),
+  KESHLESS_SANCTIONS_DOWNLOAD_TIMEOUT_MS: int(1000, 600_000).default(120_000),
+  KESHLESS_SANCTIONS_MAX_BYTES: int(1024, 500 * 1024 * 1024).default(64 * 1024 * 1024),
+  // A well-formed file with far fewer entries than the list we hold is more likely cut short than a mass delisting.
+  KESHLESS_SANCTIONS_MAX_DROP: share.default(0.1),
+});
+export type ComplianceEnv = z.infer<typeof complianceEnv>;
+
+export function complianceSettings(e: ComplianceEnv) {
+  const commonNames = e.KESHLESS_SANCTIONS_COMMON_NAMES
+    ? list(e.KESHLESS_SANCTIONS_COMMON_NAMES)
+    : DEFAULT_SANCTIONS_COMMON_NAMES;
+  return {
+    sanctions: {
+      /** Set: downloaded from here. Unset: the development simulator when simulators are on, else the UN's URL. */
+      url: e.KESHLESS_SANCTIONS_URL,
+      defaultUrl: UN_SANCTIONS_URL,
+      downloadTimeoutMs: e.KESHLESS_SANCTIONS_DOWNLOAD_TIMEOUT_MS,
+      maxBytes: e.KESHLESS_SANCTIONS_MAX_BYTES,
+      /** A download holding fewer entries than (1 − this) × the current list's is refused. */
+      maxDrop: e.KESHLESS_SANCTIONS_MAX_DROP,
+      matching: {
+        threshold: e.KESHLESS_SANCTIONS_THRESHOLD,
+        tokenMatch: e.KESHLESS_SANCTIONS_TOKEN_MATCH,
+        tokenFloor: e.KESHLESS_SANCTIONS_TOKEN_FLOOR,
+        joinedMatch: e.KESHLESS_SANCTIONS_JOINED_MATCH,
+        unmatchedPenalty: e.KESHLESS_SANCTIONS_UNMATCHED_PENALTY,
+        commonNames,
+        commonEntries: e.KESHLESS_SANCTIONS_COMMON_ENTRIES,
+        dobToleranceYears: e.KESHLESS_SANCTIONS_DOB_TOLERANCE_YEARS,
+        dobPenalty: e.KESHLESS_SANCTIONS_DOB_PENALTY,
+        dobDayPenalty: e.KESHLESS_SANCTIONS_DOB_DAY_PENALTY,
+        nationalityPenalty: e.KESHLESS_SANCTIONS_NATIONALITY_PENALTY,
+      },
+    },
+  };
+}
+export type ComplianceSlice = ReturnType<typeof complianceSettings>;
+
+/** Production's refusals for this slice: the list must be the UN's, or one named on purpose. */
+export function complianceProblems(e: ComplianceEnv): string[] {
+  const problems: string[] = [];
+  if (e.KESHLESS_SANCTIONS_URL && !e.KESHLESS_SANCTIONS_URL.startsWith("https://"))
+    problems.push("KESHLESS_SANCTIONS_URL: must be https in production");
+  return problems;
+}
