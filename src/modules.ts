@@ -111,7 +111,7 @@ export async function buildSystem(config: Config, overrides: CoreOverrides = {})
   const notifications = install(notificationsModule, {});
   const approvals = install(approvalsModule, { audit });
   const identity = install(identityModule, { audit, notifications, approvals, ledger });
-  install(complianceModule, { audit, identity });
+  const compliance = install(complianceModule, { audit, identity });
   const webhooks = install(webhooksModule, { audit, identity });
   const payments = install(paymentsModule, { ledger, identity, approvals, audit, notifications, webhooks });
   const withdrawals = install(withdrawalsModule, {
@@ -132,14 +132,14 @@ export async function buildSystem(config: Config, overrides: CoreOverrides = {})
   });
   const airtime = install(airtimeModule, { ledger, payments: payments.payments, identity, notifications, audit });
   const ussd = install(ussdModule, { identity, payments: payments.payments, withdrawals, airtime, audit });
-  const kyc = install(kycModule, { identity, audit, notifications, storage });
+  const kyc = install(kycModule, { identity, audit, notifications, storage, compliance });
   const before = [...installed];
   const jobs = install(jobsModule, {
     jobs: before.flatMap((m) => m.jobs),
     purges: (now) => before.flatMap((m) => m.purges(now)),
     sweeps: before.flatMap((m) => m.sweeps),
   });
-  install(opsModule, { identity, payments: payments.payments, run: runCommand });
+  install(opsModule, { identity, payments: payments.payments, kyc, storage: storage.storage, run: runCommand });
 
   for (const module of installed)
     for (const [kind, handler] of Object.entries(module.approvalKinds)) approvals.register(kind, handler);

@@ -1,4 +1,5 @@
 import type { Audit } from "../audit";
+import type { Sanctions } from "../compliance";
 import { applyKycTier, type Identity, phoneOfUser } from "../identity";
 import { API, defineModule } from "../module";
 import type { Notifications } from "../notifications";
@@ -9,6 +10,7 @@ import { kycRoutes } from "./routes";
 import { createKyc } from "./service";
 
 interface KycPeers {
+  compliance: { sanctions: Sanctions };
   identity: Identity;
   audit: Audit;
   notifications: Notifications;
@@ -19,7 +21,27 @@ interface KycPeers {
 export const kycModule = defineModule({
   name: "kyc",
   create: (core, peers: KycPeers) => {
-    const providers = createKycProviders(core);
+    const { sanctions } = peers.compliance;
+    const providers = {
+      ...createKycProviders(core),
+      async screenName(userId: string, name: string, dateOfBirth: string | null) {
+        const subject = { type: "user" as const, id: userId, name };
+        let result: Awaited<ReturnType<Sanctions["screenName"]>>;
+        try {
+          result = await sanctions.screenName(
+            { name, ...(dateOfBirth ? { dateOfBirth } : {}) },
+            { subject: { type: "user", id: userId } },
+          );
+        } catch (err) {
+          // No list synced yet (or the index is rebuilding): not screened, so a person reviews it.
+          core.logger.warn({ err, userId }, "kyc: sanctions screening unavailable");
+          return null;
+        }
+        for (const match of result.matches)
+          await sanctions.recordMatch({ subject, match, listVersion: result.listVersion });
+        return result.matches.map((m) => ({ dataid: m.dataid, matchedName: m.matchedName, score: m.score }));
+      },
+    };
     const kyc = createKyc({
       ...core,
       store: peers.storage.storage.documents,

@@ -41,8 +41,11 @@ export interface KycProviders {
     selfie: Image,
     idFront: Image,
   ): Promise<{ similarity: number | null; noFace: boolean } | ProviderFailure>;
-  /** The compliance module's sanctions screening; absent until it exists. */
-  screenName?(name: string, dateOfBirth: string | null): Promise<SanctionsCheck["matches"]>;
+  /**
+   * Screens the document's name against the sanctions list and records a match for the analysts (which freezes
+   * the user); null when it cannot screen now (no list synced yet), so the submission goes to review.
+   */
+  screenName?(userId: string, name: string, dateOfBirth: string | null): Promise<SanctionsCheck["matches"] | null>;
 }
 
 export interface VerifyDeps extends Core, OutcomeDeps {
@@ -166,10 +169,11 @@ async function verifyOne(deps: VerifyDeps, row: Claimed): Promise<"recorded" | "
 
   const name = [read?.fields.firstName, read?.fields.lastName].filter(Boolean).join(" ").trim() || null;
   const idNumber = checkIdNumber(row.id_number, read?.fields.dateOfBirth ?? null, deps.now());
-  const sanctions: SanctionsCheck =
+  const screened =
     deps.providers.screenName && name
-      ? { run: true, matches: await deps.providers.screenName(name, read?.fields.dateOfBirth ?? null) }
-      : { run: false, matches: [] };
+      ? await deps.providers.screenName(row.user_id, name, read?.fields.dateOfBirth ?? null)
+      : null;
+  const sanctions: SanctionsCheck = screened ? { run: true, matches: screened } : { run: false, matches: [] };
   const providerProblems: Reason[] = failures.map((f) => ({
     code: "PROVIDER_FAILED",
     message: `${f.provider} could not check the document (${f.kind}).`,

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { type SimMarker, serveAwsSimulator, simImage } from "../../src/integrations/aws-simulator";
 import { serveGeminiSimulator } from "../../src/integrations/gemini-simulator";
 import { createVendor } from "../support/factories";
-import { createTestContext } from "../support/harness";
+import { createTestContext, TEST_SECRETS } from "../support/harness";
 import { key, moneyKit, PIN } from "../withdrawals/kit";
 
 /**
@@ -24,6 +24,11 @@ const t = await createTestContext({
 });
 const kit = await moneyKit(t);
 const compliance = await kit.admin("compliance");
+// The shipped UN list, from the development simulator: names are screened against it.
+const synced = await t.request("POST", "/sanctions-jobs/sync", {
+  headers: { "x-job-secret": TEST_SECRETS.KESHLESS_JOB_SECRET },
+});
+expect(synced.status).toBe(200);
 
 const PERSON = { name: "Thandi Nkosi", idNumber: "9805151100123", dob: "1998-05-15" };
 
@@ -185,7 +190,9 @@ describe("verification", () => {
     });
     expect((await pay(150_000)).status).toBe(201);
     const profile = await t.request("GET", `/admin/v1/users/${user.id}`, { token: compliance.token });
-    expect(profile.json).toMatchObject({ kycTier: 2, name: "THANDI NKOSI" });
+    // The verified name is the document's.
+    expect(seen.documentName.toUpperCase()).toBe("THANDI NKOSI");
+    expect(profile.json).toMatchObject({ kycTier: 2, name: seen.documentName });
     expect((await kit.inbox(user.phone)).map((m) => m.kind)).toContain("kyc_approved");
     await kit.expectVerified();
   });
@@ -296,6 +303,29 @@ describe("verification", () => {
       body: { tier: 2, reason: "trying" },
     });
     expect(refused.status).toBe(403);
+  });
+
+  test("a listed person's name: review, a sanctions match recorded, the user frozen", async () => {
+    const user = await kit.fundedUser(0);
+    const listed = {
+      textract: "read" as const,
+      name: "Abdul Latif Mansur",
+      idNumber: "7001015100123",
+      dob: "1970-01-01",
+    };
+    const id = await submitted(user, { front: listed, selfie: { face: 99.3 }, idNumber: listed.idNumber });
+    await checkAll();
+    const seen = await detail(id);
+    expect(seen.status).toBe("in_review");
+    expect(seen.reasons.map((r: { code: string }) => r.code)).toContain("SANCTIONS_MATCH");
+    expect(seen.checks.sanctions.matches[0]).toMatchObject({ dataid: "110554" });
+    // Frozen until an analyst clears the match: the app refuses them for now.
+    const frozen = await t.request("GET", "/v1/kyc", { token: user.accessToken });
+    expect(frozen.json.error.code).toBe("ACCOUNT_FROZEN");
+    const matches = await t.request("GET", `/admin/v1/sanctions/matches?status=open`, { token: compliance.token });
+    expect(matches.json.data.some((m: { subject: { id: string } }) => m.subject.id === user.id)).toBe(true);
+    const profile = await t.request("GET", `/admin/v1/users/${user.id}`, { token: compliance.token });
+    expect(profile.json.status).toBe("frozen");
   });
 
   test("no image bytes, ID numbers or names reach the logs", async () => {
