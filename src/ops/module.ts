@@ -1,7 +1,9 @@
 import { migrate } from "../db/migrate";
 import type { Identity } from "../identity";
+import type { Kyc } from "../kyc";
 import { API, defineModule } from "../module";
 import type { Payments } from "../payments";
+import type { Storage } from "../storage";
 import { devCliRoutes, type RunCommand } from "./dev-cli";
 import { opsRoutes } from "./routes";
 import { type SeedDeps, seedCommand } from "./seed";
@@ -11,7 +13,7 @@ export const opsModule = defineModule({
   name: "ops",
   create: (
     core,
-    peers: { identity: Identity; payments: Payments; run: RunCommand },
+    peers: { identity: Identity; payments: Payments; kyc: Kyc; storage: Storage; run: RunCommand },
   ): SeedDeps & { run: RunCommand } => ({
     ...core,
     ...peers,

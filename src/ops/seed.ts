@@ -1,23 +1,31 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { eq } from "drizzle-orm";
 import type { Core } from "../core";
 import { withTransaction } from "../db/transaction";
 import type { RequestMeta } from "../http/context";
 import { AppError } from "../http/errors";
 import type { Identity } from "../identity";
+import { simImage } from "../integrations/aws-simulator";
+import type { Kyc } from "../kyc";
+import { kycDocuments } from "../kyc/schema";
 import { CliError, type Command } from "../lib/command";
 import type { Payments } from "../payments";
+import type { Storage } from "../storage";
 
-/** What seeding uses: the core, and the identity and payments services it creates the demo with. */
+/** What seeding uses: the core, and the services it creates the demo with (KYC's documents go to storage). */
 export interface SeedDeps extends Core {
   identity: Identity;
   payments: Payments;
+  kyc: Kyc;
+  storage: Storage;
 }
 
 /**
  * `bun run seed`: demo data for the embedded default, made through the real services (so the ledger
  * balances and every row is one the app itself would write) — two admins (maker and checker), three
- * vendors, a demo bank with an API key, and three users with PINs and balances the bank deposited.
+ * vendors, a demo bank with an API key, three users with PINs and balances the bank deposited, and one
+ * user whose KYC submission waits in the review queue.
  * Run it again and it reports what already exists. Secrets shown once by the services (TOTP seeds,
  * the API key) are kept in `<data dir>/seed.json` (owner-only) so a second run can print them again.
  */
@@ -41,6 +49,18 @@ const USERS = [
   { name: "Sipho Nkosi", phone: "+26876100002", pin: "5937", balance: 25_000 },
   { name: "Lindiwe Mamba", phone: "+26879100003", pin: "6048", balance: 10_000 },
 ] as const;
+
+/**
+ * Her ID card (read by the simulators, aws-simulator.ts) says 9203150200087; she typed another number with the
+ * same date of birth, so the check sends her to review (ID_NUMBER_MISMATCH) for an admin to approve or reject.
+ */
+const KYC_USER = {
+  name: "Nomsa Simelane",
+  phone: "+26876100004",
+  pin: "7153",
+  typedIdNumber: "9203150200095",
+  card: { textract: "read", name: "Nomsa Simelane", idNumber: "9203150200087", dob: "1992-03-15" },
+} as const;
 
 const PARTNER = {
   name: "Keshless Demo Bank",
@@ -147,6 +167,8 @@ export async function seed(deps: SeedDeps) {
     users.push({ id: user.id, name: u.name, phone: u.phone, pin: u.pin, balance: wallet.balance });
   }
 
+  const review = await seedReview(deps);
+
   return {
     ok: true,
     created,
@@ -167,6 +189,11 @@ export async function seed(deps: SeedDeps) {
         "POST /v1/auth/otp {phone}; read the code at GET /dev/outbox?to=<phone>; POST /v1/auth/otp/verify {phone, code}. Then POST /v1/payments {vendorCode, amount, currency:'SZL', pin} with an Idempotency-Key header.",
       accounts: users.map((u) => ({ ...u, outbox: outbox(u.phone) })),
     },
+    kyc: {
+      review:
+        "An admin reads the queue at GET /admin/v1/kyc/submissions?status=in_review, the documents and every check at GET /admin/v1/kyc/submissions/{id}, then POST …/{id}/approve {tier} or …/{id}/reject {reason}.",
+      account: { ...review, outbox: outbox(review.phone) },
+    },
     partner: {
       id: partner.id,
       name: PARTNER.name,
@@ -176,7 +203,47 @@ export async function seed(deps: SeedDeps) {
   };
 }
 
+/**
+ * The user in review: her ID front and selfie go into the documents bucket the way an upload does (declared,
+ * the bytes written to the declared object, completed: size and magic bytes checked), then submitted and
+ * checked once — by the local simulators where they are on. Not in `created`/`existing`, which count the
+ * accounts above; `seeded` says whether this run made her submission.
+ */
+async function seedReview(deps: SeedDeps) {
+  const before = await deps.identity.users.findByPhone(KYC_USER.phone);
+  const user = before ?? (await deps.identity.users.register({ phone: KYC_USER.phone, name: KYC_USER.name }));
+  if (!before?.hasPin)
+    await deps.identity.users.setPin({ ctx: SEED, input: { userId: user.id, sessionId: "seed", pin: KYC_USER.pin } });
+  const account = { id: user.id, name: KYC_USER.name, phone: KYC_USER.phone, pin: KYC_USER.pin };
+  const latest = (await deps.kyc.status(user)).submission;
+  if (latest) return { ...account, submissionId: latest.id, status: latest.status, seeded: "existing" as const };
+
+  const upload = async (type: "id_front" | "selfie", bytes: Uint8Array) => {
+    const declared = await deps.kyc.declare(user.id, { type, contentType: "image/jpeg", sizeBytes: bytes.length });
+    const [row] = await deps.database.db
+      .select({ objectKey: kycDocuments.objectKey })
+      .from(kycDocuments)
+      .where(eq(kycDocuments.id, declared.id));
+    await deps.storage.documents.write(row!.objectKey, bytes, "image/jpeg");
+    return (await deps.kyc.complete(user.id, declared.id)).id;
+  };
+  const documentIds = [
+    await upload("id_front", await simImage(KYC_USER.card)),
+    await upload("selfie", await simImage()),
+  ];
+  const { id } = await deps.kyc.submit(user.id, { idNumber: KYC_USER.typedIdNumber, documentIds });
+  // Inside a running embedded server (the CLI bridge) its worker may have leased it first: wait for that check.
+  let status: string = "processing";
+  for (let i = 0; i < 100 && status === "processing"; i++) {
+    if (i > 0) await Bun.sleep(100);
+    await deps.kyc.verifyDue();
+    status = (await deps.kyc.get(id)).status;
+  }
+  return { ...account, submissionId: id, status, seeded: "created" as const };
+}
+
 export const seedCommand: Command<SeedDeps> = {
-  describe: "demo data for the embedded default: admins, vendors, a demo bank and funded users; prints how to sign in",
+  describe:
+    "demo data for the embedded default: admins, vendors, a demo bank, funded users and a user in KYC review; prints how to sign in",
   run: async (deps) => ({ result: await seed(deps) }),
 };
