@@ -15,6 +15,10 @@ const BENCHES: Record<string, Bench> = {
       "HTTP payments/s (uniform, one hot vendor, fixed-rate latency) against the server process beside pgbench -N",
     load: () => import("./payments"),
   },
+  sanctions: {
+    describe: "sanctions screening: one name p50/p99, and re-screening 100,000 users against the whole UN list",
+    load: () => import("./sanctions"),
+  },
 };
 
 async function main(argv: string[]) {

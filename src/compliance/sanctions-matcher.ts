@@ -109,6 +109,8 @@ interface IndexedName {
   weak: boolean;
   /** Every token common: only a whole-name match counts. */
   allCommon: boolean;
+  /** Its tokens and adjacent pairs, as scoring pairs them. */
+  items: Item[];
 }
 
 interface Entry extends MatcherEntry {
@@ -130,7 +132,14 @@ export interface SanctionsIndex {
   entries: Entry[];
   names: IndexedName[];
   vocab: Vocab[];
+  /** Per vocabulary entry, flat: its letter counts (26 each), length, first four letters, whether joined. */
   letters: Uint8Array;
+  lengths: Uint8Array;
+  prefixes: Uint8Array;
+  joined: Uint8Array;
+  /** Vocabulary ids by length, and where each length starts in it: a scan visits only the lengths that can match. */
+  byLength: Int32Array;
+  lengthStart: Int32Array;
   exact: Map<string, number[]>;
   common: Set<string>;
   settings: MatcherSettings;
@@ -214,6 +223,7 @@ export function buildIndex(
       total: lengths.reduce((a, b) => a + b, 0),
       weak,
       allCommon,
+      items: items(n.tokens, common),
     });
     const key = exactKey(n.tokens);
     const list = exact.get(key);
@@ -235,13 +245,30 @@ export function buildIndex(
     }
   }
   const letters = new Uint8Array(vocab.length * 26);
-  for (const [i, v] of vocab.entries()) letterCounts(v.text, letters, i * 26);
+  const lengths = new Uint8Array(vocab.length);
+  const prefixes = new Uint8Array(vocab.length * 4);
+  const joined = new Uint8Array(vocab.length);
+  for (const [i, v] of vocab.entries()) {
+    letterCounts(v.text, letters, i * 26);
+    lengths[i] = Math.min(255, v.text.length);
+    for (let k = 0; k < 4 && k < v.text.length; k++) prefixes[i * 4 + k] = v.text.charCodeAt(k);
+    joined[i] = v.joined ? 1 : 0;
+  }
+  const byLength = Int32Array.from(vocab.keys()).sort((x, y) => lengths[x]! - lengths[y]! || x - y);
+  const lengthStart = new Int32Array(257);
+  for (const id of byLength) lengthStart[lengths[id]! + 1]!++;
+  for (let n = 1; n <= 256; n++) lengthStart[n]! += lengthStart[n - 1]!;
   return {
     version,
     entries: indexed,
     names: indexedNames,
     vocab,
     letters,
+    lengths,
+    prefixes,
+    joined,
+    byLength,
+    lengthStart,
     exact,
     common,
     settings,
@@ -249,31 +276,51 @@ export function buildIndex(
   };
 }
 
-/** Vocabulary ids whose Jaro-Winkler with `token` reaches tokenMatch, and that Jaro-Winkler. */
-function nearTokens(index: SanctionsIndex, token: string): [number, number][] {
-  const cached = index.near.get(token);
+/**
+ * Vocabulary ids whose Jaro-Winkler with `token` reaches tokenMatch, and that Jaro-Winkler; for two query tokens
+ * written together (`joined`), only single vocabulary tokens reaching joinedMatch (a pair never pairs a pair).
+ */
+function nearTokens(index: SanctionsIndex, token: string, joined: boolean): [number, number][] {
+  const key = joined ? `+${token}` : token;
+  const cached = index.near.get(key);
   if (cached) return cached;
-  const { vocab, letters, settings } = index;
+  const { vocab, letters, lengths, prefixes, settings } = index;
+  const needed = joined ? settings.joinedMatch : settings.tokenMatch;
   const counts = new Uint8Array(26);
   letterCounts(token, counts, 0);
   const present: number[] = [];
   for (let c = 0; c < 26; c++) if (counts[c]) present.push(c);
-  // Jaro-Winkler ≤ j + 0.4(1 − j) with j ≤ (m/a + m/b + 1)/3, m bounded by the letters both tokens hold.
-  const jaroNeeded = (settings.tokenMatch - 0.4) / 0.6;
+  const head = [0, 1, 2, 3].map((k) => token.charCodeAt(k) || -1);
+  // Jaro-Winkler = j + 0.1·l·(1 − j) for a common prefix of l ≤ 4, so reaching `needed` takes a Jaro of at least
+  // (needed − 0.1·l)/(1 − 0.1·l); and j ≤ (m/a + m/b + 1)/3, where m is at most the shorter length and at most
+  // the letters both tokens hold. Most of the vocabulary fails one of these bounds before any Jaro-Winkler runs.
+  const jaroNeeded = [0, 1, 2, 3, 4].map((l) => (needed - 0.1 * l) / (1 - 0.1 * l));
   const a = token.length;
+  // Even with the longest prefix, a length outside [a·r, a/r] (r = 3·j − 2) cannot reach the Jaro needed.
+  const r = 3 * jaroNeeded[4]! - 2;
+  const shortest = Math.max(1, Math.ceil(a * r));
+  const longest = r > 0 ? Math.min(255, Math.floor(a / r)) : 255;
   const found: [number, number][] = [];
-  for (let id = 0; id < vocab.length; id++) {
-    const text = vocab[id]!.text;
-    const b = text.length;
+  const end = index.lengthStart[longest + 1]!;
+  for (let k = index.lengthStart[shortest]!; k < end; k++) {
+    const id = index.byLength[k]!;
+    if (joined && index.joined[id]) continue;
+    const b = lengths[id]!;
+    const limit = Math.min(4, a, b);
+    let l = 0;
+    while (l < limit && prefixes[id * 4 + l] === head[l]) l++;
+    const least = jaroNeeded[l]!;
+    const shorter = Math.min(a, b);
+    if ((shorter / a + shorter / b + 1) / 3 < least) continue;
     let m = 0;
     const at = id * 26;
     for (const c of present) m += Math.min(counts[c]!, letters[at + c]!);
-    if (m === 0 || (m / a + m / b + 1) / 3 < jaroNeeded) continue;
-    const jw = jaroWinkler(token, text);
-    if (jw >= settings.tokenMatch) found.push([id, jw]);
+    if (m === 0 || (m / a + m / b + 1) / 3 < least) continue;
+    const jw = jaroWinkler(token, vocab[id]!.text);
+    if (jw >= needed) found.push([id, jw]);
   }
   if (index.near.size >= NEAR_CACHE) index.near.clear();
-  index.near.set(token, found);
+  index.near.set(key, found);
   return found;
 }
 
@@ -310,7 +357,7 @@ interface NameScore {
 /** Best pairs between the query's tokens and one listed name's (COMPLIANCE.md §2 steps 2–4). */
 function scoreName(index: SanctionsIndex, query: Item[], queryTokens: number, queryTotal: number, name: IndexedName) {
   const { settings } = index;
-  const listed = items(name.tokens, index.common);
+  const listed = name.items;
   const pairs: { q: Item; l: Item; jw: number }[] = [];
   for (const q of query)
     for (const l of listed) {
@@ -409,10 +456,9 @@ export function screenQuery(index: SanctionsIndex, query: ScreenQuery, only?: Re
   const candidates = new Set<number>();
   const covered = new Map<number, number>();
   for (const item of queryItems)
-    for (const [id, jw] of nearTokens(index, item.text)) {
+    for (const [id, jw] of nearTokens(index, item.text, item.from !== item.to)) {
       const v = index.vocab[id]!;
-      const joined = item.from !== item.to || v.joined;
-      if (joined && (jw < settings.joinedMatch || (item.from !== item.to && v.joined))) continue;
+      if (v.joined && jw < settings.joinedMatch) continue;
       const carries = !v.common && !item.common;
       for (let k = 0; k < v.names.length; k++) {
         const n = v.names[k]!;
