@@ -41,7 +41,7 @@ async function upload(token: string, type: string, bytes: Uint8Array, contentTyp
   const put = await t.app.request(declared.json.upload.url, {
     method: "PUT",
     headers: declared.json.upload.headers,
-    body: bytes,
+    body: new Uint8Array(bytes),
   });
   expect(put.status).toBeLessThan(300);
   const done = await t.request("POST", `/v1/kyc/documents/${declared.json.id}/complete`, { token });
@@ -121,7 +121,7 @@ describe("uploads", () => {
     const tampered = await t.app.request(url.toString(), {
       method: "PUT",
       headers: declared.json.upload.headers,
-      body: bytes,
+      body: new Uint8Array(bytes),
     });
     expect(tampered.status).toBe(403);
     expect((await tampered.json()).error.code).toBe("FORBIDDEN");
@@ -130,7 +130,7 @@ describe("uploads", () => {
       const late = await t.app.request(declared.json.upload.url, {
         method: "PUT",
         headers: declared.json.upload.headers,
-        body: bytes,
+        body: new Uint8Array(bytes),
       });
       expect(late.status).toBe(403);
     } finally {
