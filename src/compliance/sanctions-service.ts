@@ -54,8 +54,19 @@ export function createSanctions(deps: SanctionsDeps) {
       const row = await currentList(deps.database.db);
       return row ? listView(row) : undefined;
     },
-    recordMatch: (input: { subject: SanctionsSubject; match: ScreenMatch; listVersion: string }, meta?: RequestMeta) =>
-      recordMatch(matchesDeps, input, meta),
+    /**
+     * Opens a match for a subject screening found (and freezes them); `listVersion` defaults to the current one.
+     * Idempotent per subject, name and listed entry.
+     */
+    recordMatch: async (
+      input: { subject: SanctionsSubject; match: ScreenMatch; listVersion?: string },
+      meta?: RequestMeta,
+    ) =>
+      recordMatch(
+        matchesDeps,
+        { ...input, listVersion: input.listVersion ?? (await screening.require()).version },
+        meta,
+      ),
     listMatches: (filter: { status?: MatchStatus; subjectId?: string; limit: number; cursor?: string }) =>
       listMatches(deps, filter),
     getMatch: (id: string) => getMatch(deps, id),
