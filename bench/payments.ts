@@ -256,10 +256,18 @@ async function buildFixture(server: ServerProcess, env: Record<string, string>, 
   );
 
   await mapConcurrent(users, 8, async (user) => {
-    const res = await api(server.url, "POST", "/partner/v1/deposits", {
-      headers: { "x-api-key": partner.json.apiKey, "idempotency-key": `fund-${user.id}` },
-      body: { phone: user.phone, amount: WALLET_FUNDING, currency: "SZL", externalReference: `fund-${user.id}` },
-    });
+    const deposit = () =>
+      api(server.url, "POST", "/partner/v1/deposits", {
+        headers: { "x-api-key": partner.json.apiKey, "idempotency-key": `fund-${user.id}` },
+        body: { phone: user.phone, amount: WALLET_FUNDING, currency: "SZL", externalReference: `fund-${user.id}` },
+      });
+    // Every funding deposit debits the one partner's float: eight at once can lose their serialization retries
+    // (503 with Retry-After, nothing changed). A partner retries with the same Idempotency-Key; so does setup.
+    let res = await deposit();
+    for (let i = 0; i < 10 && res.status === 503; i++) {
+      await Bun.sleep(50 + Math.random() * 200);
+      res = await deposit();
+    }
     if (res.status !== 201) throw new Error(`funding deposit: ${res.status} ${JSON.stringify(res.json)}`);
   });
   return { users, vendorCodes, hotVendorCode };
