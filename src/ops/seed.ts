@@ -6,7 +6,6 @@ import { withTransaction } from "../db/transaction";
 import type { RequestMeta } from "../http/context";
 import { AppError } from "../http/errors";
 import type { Identity } from "../identity";
-import { simImage } from "../integrations/aws-simulator";
 import type { Kyc } from "../kyc";
 import { kycDocuments } from "../kyc/schema";
 import { CliError, type Command } from "../lib/command";
@@ -228,8 +227,9 @@ async function seedReview(deps: SeedDeps) {
     return (await deps.kyc.complete(user.id, declared.id)).id;
   };
   const documentIds = [
-    await upload("id_front", await simImage(KYC_USER.card)),
-    await upload("selfie", await simImage()),
+    // Loaded here, not at boot: the image library is large and only seeding and KYC checks need it.
+    await upload("id_front", await (await import("../integrations/aws-simulator")).simImage(KYC_USER.card)),
+    await upload("selfie", await (await import("../integrations/aws-simulator")).simImage()),
   ];
   const { id } = await deps.kyc.submit(user.id, { idNumber: KYC_USER.typedIdNumber, documentIds });
   // Inside a running embedded server (the CLI bridge) its worker may have leased it first: wait for that check.

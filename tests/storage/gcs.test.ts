@@ -1,7 +1,8 @@
 import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { Storage as GcsClient } from "@google-cloud/storage";
-import { createGcsStore, newObjectKey, ObjectNotFoundError } from "../../src/integrations/storage";
+import { newObjectKey, ObjectNotFoundError } from "../../src/integrations/storage";
+import { createGcsStore } from "../../src/integrations/storage/gcs";
 import { startFakeGcs, throwawayServiceAccount } from "../support/fake-gcs";
 
 const account = throwawayServiceAccount();

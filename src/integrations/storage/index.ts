@@ -1,8 +1,32 @@
-import { createGcsStore, type GcsStoreOptions } from "./gcs";
+import type { GcsStoreOptions } from "./gcs";
 import { createLocalStore, type LocalStore, type LocalStoreOptions } from "./local";
-import type { Storage } from "./types";
+import type { ObjectStore, Storage } from "./types";
 
-export { createGcsStore, type GcsStoreOptions } from "./gcs";
+/**
+ * A GCS store whose client library (about 30 MB resident) loads on first use, not at boot: an instance that
+ * never touches a document or a backup — most of them, serving payments — never pays for it.
+ */
+function lazyGcsStore(options: GcsStoreOptions): ObjectStore {
+  let store: Promise<ObjectStore> | undefined;
+  const get = () => {
+    store ??= import("./gcs").then((m) => m.createGcsStore(options));
+    return store;
+  };
+  return {
+    bucket: options.bucket,
+    signUpload: async (input) => (await get()).signUpload(input),
+    signRead: async (input) => (await get()).signRead(input),
+    stat: async (key) => (await get()).stat(key),
+    readHead: async (key, bytes) => (await get()).readHead(key, bytes),
+    read: async (key) => (await get()).read(key),
+    write: async (key, body, contentType) => (await get()).write(key, body, contentType),
+    readStream: async (key) => (await get()).readStream(key),
+    delete: async (key) => (await get()).delete(key),
+    list: async (prefix) => (await get()).list(prefix),
+  };
+}
+
+export type { GcsStoreOptions } from "./gcs";
 export {
   assertObjectKey,
   isObjectKey,
@@ -36,8 +60,8 @@ export function createStorage(options: StorageOptions): { storage: Storage; loca
     const gcs = options.gcs ?? {};
     return {
       storage: {
-        documents: createGcsStore({ ...gcs, bucket: buckets.documents }),
-        backups: createGcsStore({ ...gcs, bucket: buckets.backups }),
+        documents: lazyGcsStore({ ...gcs, bucket: buckets.documents }),
+        backups: lazyGcsStore({ ...gcs, bucket: buckets.backups }),
       },
       localStores: [],
     };
