@@ -305,7 +305,7 @@ describe("verification", () => {
     expect(refused.status).toBe(403);
   });
 
-  test("a listed person's name: review, a sanctions match recorded, the user frozen", async () => {
+  test("a listed person's name: review, a sanctions match recorded, the user frozen; cleared, they pay again", async () => {
     const user = await kit.fundedUser(0);
     const listed = {
       textract: "read" as const,
@@ -326,6 +326,23 @@ describe("verification", () => {
     expect(matches.json.data.some((m: { subject: { id: string } }) => m.subject.id === user.id)).toBe(true);
     const profile = await t.request("GET", `/admin/v1/users/${user.id}`, { token: compliance.token });
     expect(profile.json.status).toBe("frozen");
+
+    // An analyst clears it (a namesake): the user is unfrozen and can pay again.
+    const match = matches.json.data.find((m: { subject: { id: string } }) => m.subject.id === user.id);
+    const cleared = await t.request("POST", `/admin/v1/sanctions/matches/${match.id}/clear`, {
+      token: compliance.token,
+      body: { note: "A namesake: different date of birth and nationality" },
+    });
+    expect(cleared.status).toBe(200);
+    expect((await kycOf(user.accessToken)).submission.status).toBe("in_review");
+    await kit.deposit(user.phone, 5_000);
+    const vendor = await createVendor(t);
+    const paid = await t.request("POST", "/v1/payments", {
+      token: user.accessToken,
+      headers: { "idempotency-key": key() },
+      body: { vendorCode: vendor.code, amount: 1_000, currency: "SZL", pin: PIN },
+    });
+    expect(paid.status).toBe(201);
   });
 
   test("no image bytes, ID numbers or names reach the logs", async () => {
