@@ -132,7 +132,7 @@ export async function buildSystem(config: Config, overrides: CoreOverrides = {})
   });
   const airtime = install(airtimeModule, { ledger, payments: payments.payments, identity, notifications, audit });
   const ussd = install(ussdModule, { identity, payments: payments.payments, withdrawals, airtime, audit });
-  const kyc = install(kycModule, { identity, audit, notifications, storage, compliance });
+  const kyc = install(kycModule, { identity, audit, notifications, storage, compliance, payments });
   const before = [...installed];
   const jobs = install(jobsModule, {
     jobs: before.flatMap((m) => m.jobs),
@@ -159,6 +159,7 @@ export async function buildSystem(config: Config, overrides: CoreOverrides = {})
     paymentsFastLane: payments.fastLane,
     paymentRequests: payments.requests,
     paymentsAdmin: payments.admin,
+    paymentsTierLimits: payments.tierLimits,
     withdrawals,
     cards,
     airtime,

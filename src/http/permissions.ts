@@ -39,6 +39,8 @@ export const PERMISSIONS = {
   "sanctions:decide": ["super_admin", "compliance"],
   "reports:read": ["super_admin", "finance", "compliance"],
   "ledger:read": ["super_admin", "finance"],
+  // The KYC tiers' limits (GET and PUT /admin/v1/settings/limits): every admin reads them, compliance sets them.
+  "limits:read": ALL,
   "limits:manage": ["super_admin", "compliance"],
   "jobs:read": ["super_admin", "finance"],
 } as const satisfies Record<string, readonly AdminRole[]>;

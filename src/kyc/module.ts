@@ -3,6 +3,7 @@ import type { Sanctions } from "../compliance";
 import { applyKycTier, type Identity, phoneOfUser } from "../identity";
 import { API, defineModule } from "../module";
 import type { Notifications } from "../notifications";
+import type { TierLimitsCache } from "../payments";
 import type { Storage } from "../storage";
 import { createKycProviders } from "./providers";
 import { sweepDocuments } from "./retention";
@@ -14,6 +15,7 @@ interface KycPeers {
   identity: Identity;
   audit: Audit;
   notifications: Notifications;
+  payments: { tierLimits: Pick<TierLimitsCache, "read"> };
   storage: { storage: Storage };
 }
 
@@ -48,6 +50,7 @@ export const kycModule = defineModule({
       providers,
       apply: (tx, change) => applyKycTier(tx, change, core.now()),
       phoneOf: phoneOfUser,
+      kycLimits: peers.payments.tierLimits.read,
       audit: peers.audit,
       notifications: peers.notifications,
     });

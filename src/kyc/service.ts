@@ -5,10 +5,10 @@ import { createPoller } from "../lib/poller";
 import { type ContentType, completeDocument, type DocumentType, declareDocument } from "./documents";
 import type { OutcomeDeps } from "./outcome";
 import { decideSubmission, getSubmission, listSubmissions, setUserTier } from "./review";
-import { kycStatus, type SubmissionStatus, submit } from "./submissions";
+import { kycStatus, type SubmissionStatus, type SubmissionsDeps, submit } from "./submissions";
 import { type KycProviders, verificationDue, verifyDue } from "./verify";
 
-export interface KycDeps extends Core, OutcomeDeps {
+export interface KycDeps extends Core, OutcomeDeps, Pick<SubmissionsDeps, "kycLimits"> {
   store: ObjectStore;
   providers: KycProviders;
 }

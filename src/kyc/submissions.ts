@@ -1,4 +1,5 @@
 import { and, desc, eq, inArray, isNull } from "drizzle-orm";
+import type { TierLimits } from "../config";
 import type { Core } from "../core";
 import { withTransaction } from "../db/transaction";
 import { AppError } from "../http/errors";
@@ -14,7 +15,10 @@ const REQUIRES: Record<number, string[]> = {
   2: ["idNumber", "id_front", "selfie"],
 };
 
-export type SubmissionsDeps = Pick<Core, "database" | "config" | "now" | "logger">;
+export type SubmissionsDeps = Pick<Core, "database" | "config" | "now" | "logger"> & {
+  /** The tiers' limits as payments applies them now (compliance's settings, not the environment). */
+  kycLimits(): Promise<Record<string, TierLimits>>;
+};
 
 /**
  * A user's claim to a tier: the ID number and documents they uploaded. Checked in the background (verify.ts),
@@ -85,7 +89,8 @@ export async function kycStatus(deps: SubmissionsDeps, user: { id: string; kycTi
     .where(eq(kycSubmissions.userId, user.id))
     .orderBy(desc(kycSubmissions.createdAt), desc(kycSubmissions.id))
     .limit(1);
-  const limits = deps.config.kycLimits[String(user.kycTier)] ?? deps.config.kycLimits["0"]!;
+  const kycLimits = await deps.kycLimits();
+  const limits = kycLimits[String(user.kycTier)] ?? kycLimits["0"]!;
   const next = user.kycTier + 1;
   return {
     tier: user.kycTier,
@@ -103,6 +108,6 @@ export async function kycStatus(deps: SubmissionsDeps, user: { id: string; kycTi
           createdAt: latest.createdAt.toISOString(),
         }
       : null,
-    next: REQUIRES[next] && deps.config.kycLimits[String(next)] ? { tier: next, requires: REQUIRES[next]! } : null,
+    next: REQUIRES[next] && kycLimits[String(next)] ? { tier: next, requires: REQUIRES[next]! } : null,
   };
 }

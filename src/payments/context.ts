@@ -2,6 +2,7 @@ import type { Config } from "../config";
 import type { Database } from "../db/client";
 import { AppError } from "../http/errors";
 import type { AccountKind, Ledger } from "../ledger";
+import type { TierLimitsCache } from "./tier-limits";
 import type { PartyLookup, PaymentsPorts } from "./types";
 
 /** What the payments service is built from. */
@@ -11,6 +12,8 @@ export interface PaymentsDeps {
   ledger: Ledger;
   ports: PaymentsPorts;
   now: () => Date;
+  /** The KYC tiers' limits, held in memory for the module's every service (tier-limits.ts). */
+  tierLimits: TierLimitsCache;
 }
 
 /**
@@ -26,13 +29,14 @@ export interface PaymentsContext extends PaymentsDeps {
 
 export type WalletKind = Extract<AccountKind, "user_wallet" | "vendor_wallet">;
 
-export function paymentsContext({ config, database, ledger, ports, now }: PaymentsDeps): PaymentsContext {
+export function paymentsContext({ config, database, ledger, ports, now, tierLimits }: PaymentsDeps): PaymentsContext {
   return {
     config,
     database,
     ledger,
     ports,
     now,
+    tierLimits,
     walletIds: new Map(),
     freshLookup: {
       userById: (id) => ports.users.get(id),

@@ -3,3 +3,4 @@
 export { type TransactionDto, transactionSchema } from "./dto";
 export { holdIdFor, insertPendingTransaction, ownerContact, settleTransaction, transactionView } from "./held";
 export type { OutflowCharge, Payments } from "./service";
+export type { LimitsTable, TierLimitsCache } from "./tier-limits";

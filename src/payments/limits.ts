@@ -1,30 +1,34 @@
 import { sql } from "drizzle-orm";
-import type { Config, TierLimits } from "../config";
+import type { TierLimits } from "../config";
 import { type Executor, queryRows } from "../db/client";
 import { AppError } from "../http/errors";
 import { usagePeriods } from "../lib/clock";
 import type { PaymentsContext } from "./context";
+import { type LimitsTable, limitsOfTier } from "./tier-limits";
 import type { OutflowCharge, Plan, UserLike } from "./types";
 
 /**
  * KYC tier limits and the daily and monthly usage counters every outflow from a user's wallet is charged
  * against: payments and transfers in their commit's statement (Plan.limits), withdrawals, airtime and card
- * fees through chargeOutflow. A "day" for limits is a local day (src/lib/clock.ts).
+ * fees through chargeOutflow. A "day" for limits is a local day (src/lib/clock.ts). The limits themselves are
+ * compliance's settings (tier-limits.ts): callers take `c.tierLimits.current()`, held in memory, and await a
+ * read only when that is missing or too old — never on a warm payment.
  */
 
-export function tierLimits(config: Pick<Config, "kycLimits">, tier: number): TierLimits {
-  const limits = config.kycLimits[String(tier)] ?? config.kycLimits["0"];
+export function tierLimits(table: LimitsTable, tier: number): TierLimits {
+  const limits = limitsOfTier(table, tier);
   if (!limits) throw new AppError("INTERNAL", "No KYC limits are configured.");
   return limits;
 }
 
 /** Outflow limits of a user payer: per transaction now, daily and monthly inside the transaction. */
 export function outflowLimits(
-  { config, now }: Pick<PaymentsContext, "config" | "now">,
+  { now }: Pick<PaymentsContext, "now">,
+  table: LimitsTable,
   user: UserLike,
   outflow: bigint,
 ): Plan["limits"] {
-  const limits = tierLimits(config, user.kycTier);
+  const limits = tierLimits(table, user.kycTier);
   if (outflow > BigInt(limits.perTransaction))
     throw new AppError("LIMIT_EXCEEDED", "This is more than one transaction may move at your KYC tier.", {
       limit: "perTransaction",
@@ -44,12 +48,13 @@ export function outflowLimits(
  * charged, for `refundOutflow` when the money never leaves (a rejected withdrawal, a failed top-up).
  */
 export async function chargeOutflow(
-  c: Pick<PaymentsContext, "config" | "now">,
+  c: Pick<PaymentsContext, "tierLimits" | "now">,
   user: Pick<UserLike, "id" | "kycTier">,
   outflow: bigint,
   tx: Executor,
 ): Promise<OutflowCharge[]> {
-  const limits = outflowLimits(c, user as UserLike, outflow);
+  const table = c.tierLimits.current() ?? (await c.tierLimits.load(tx));
+  const limits = outflowLimits(c, table, user as UserLike, outflow);
   for (const limit of limits) {
     const [row] = await queryRows<{ total: string }>(
       tx,

@@ -15,6 +15,9 @@ import { paymentRequestRoutes } from "./request-routes";
 import { createPaymentRequests } from "./requests";
 import { paymentRoutes } from "./routes";
 import { createPayments } from "./service";
+import { createTierLimits } from "./tier-limits";
+import { tierLimitsRoutes } from "./tier-limits-routes";
+import { createTierLimitsSettings } from "./tier-limits-settings";
 
 const DAY = 86_400_000;
 /** Limits read only the current local day and month; older counters are kept a little while for support. */
@@ -30,18 +33,25 @@ interface PaymentsPeers {
   webhooks: Webhooks;
 }
 
-/** Payments, transfers, deposits, payment requests, the fast lane, and admin search, ledger views and reversals. */
+/**
+ * Payments, transfers, deposits, payment requests, the fast lane, admin search, ledger views and reversals, and the
+ * KYC tiers' limits as settings.
+ */
 export const paymentsModule = defineModule({
   name: "payments",
   create: (core, peers: PaymentsPeers) => {
     const { identity } = peers;
+    const tierLimits = createTierLimits(core);
     const payments = createPayments({
       ...core,
       ledger: peers.ledger,
       ports: { users: identity.users, vendors: identity.vendors, partners: identity.partners },
+      tierLimits,
     });
     return {
       payments,
+      tierLimits,
+      tierLimitsSettings: createTierLimitsSettings({ ...core, audit: peers.audit, tierLimits }),
       fastLane: createFastLane({
         database: core.database,
         payments,
@@ -69,6 +79,7 @@ export const paymentsModule = defineModule({
       }),
     },
     { roles: API, router: paymentAdminRoutes({ audit, paymentsAdmin: s.admin }) },
+    { roles: API, router: tierLimitsRoutes({ tierLimitsSettings: s.tierLimitsSettings }) },
   ],
   purges: (_core, now) => {
     const local = eswatiniIso(now);
@@ -87,4 +98,20 @@ export const paymentsModule = defineModule({
     ];
   },
   approvalKinds: (s) => s.admin.approvalKinds,
+  workers: (s, core) => {
+    let warming: Promise<unknown> | undefined;
+    return [
+      {
+        // The boot's first read stores the environment's tiers the table lacks (the first-boot default).
+        start: () => {
+          warming = s.tierLimits
+            .load()
+            .catch((err) => core.logger.warn({ err }, "kyc tier limits: first read failed; payments will retry it"));
+        },
+        stop: async () => {
+          await warming;
+        },
+      },
+    ];
+  },
 });

@@ -10,7 +10,8 @@ import type { Party, PartyLookup, Plan, UserLike } from "./types";
 
 /**
  * Planning: everything that can be read before the money moves — the parties, their wallets, the fee and
- * the tier limits — read into a Plan that commit.ts writes in one statement. Nothing here writes.
+ * the tier limits (held in memory: limits.ts) — read into a Plan that commit.ts writes in one statement. Nothing
+ * here writes.
  */
 
 export interface PaymentInput {
@@ -64,6 +65,7 @@ export async function planPayment(
 ): Promise<Plan> {
   const { config } = c;
   assertAmount(input.amount, input.currency, config.maxAmount);
+  const limits = c.tierLimits.current() ?? (await c.tierLimits.load());
   const user = await activeUser(input.userId, lookup);
   const vendor = await lookup.vendorByCode(input.vendorCode.trim().toUpperCase());
   if (!vendor) throw new AppError("NOT_FOUND", "No vendor has that code.");
@@ -95,7 +97,7 @@ export async function planPayment(
     payee,
     reference: input.reference ?? null,
     legs: [{ accountId: payerAccount, amount: -debit }, { accountId: payeeAccount, amount: credit }, ...fees],
-    limits: outflowLimits(c, user, debit),
+    limits: outflowLimits(c, limits, user, debit),
     maxBalances: [],
     notifications: [
       {
@@ -122,6 +124,7 @@ export async function planTransfer(
 ): Promise<Plan> {
   const { config } = c;
   assertAmount(input.amount, input.currency, config.maxAmount);
+  const limits = c.tierLimits.current() ?? (await c.tierLimits.load());
   const user = await activeUser(input.userId, lookup);
   const recipient = await lookup.userByPhone(input.toPhone);
   if (!recipient)
@@ -148,11 +151,11 @@ export async function planTransfer(
     payee: { type: "user", id: recipient.id, name: recipient.name, account: payeeAccount, phone: recipient.phone },
     reference: input.note ?? null,
     legs: [{ accountId: payerAccount, amount: -debit }, { accountId: payeeAccount, amount: credit }, ...fees],
-    limits: outflowLimits(c, user, debit),
+    limits: outflowLimits(c, limits, user, debit),
     maxBalances: [
       {
         account: payeeAccount,
-        max: String(tierLimits(config, recipient.kycTier).maxBalance),
+        max: String(tierLimits(limits, recipient.kycTier).maxBalance),
         name: "recipientMaxBalance",
       },
     ],
@@ -178,6 +181,7 @@ export async function planTransfer(
 export async function planDeposit(c: PaymentsContext, input: DepositInput): Promise<Plan> {
   const { config, ledger, ports } = c;
   assertAmount(input.amount, input.currency, config.maxAmount);
+  const limits = c.tierLimits.current() ?? (await c.tierLimits.load());
   const partner = await ports.partners.get(input.partnerId);
   if (partner?.status !== "active") throw new AppError("FORBIDDEN", "This partner cannot deposit.");
   const user = await ports.users.findByPhone(input.phone);
@@ -207,7 +211,7 @@ export async function planDeposit(c: PaymentsContext, input: DepositInput): Prom
     legs: [{ accountId: settlement.id, amount: -debit }, { accountId: payeeAccount, amount: credit }, ...fees],
     limits: [],
     maxBalances: [
-      { account: payeeAccount, max: String(tierLimits(config, user.kycTier).maxBalance), name: "maxBalance" },
+      { account: payeeAccount, max: String(tierLimits(limits, user.kycTier).maxBalance), name: "maxBalance" },
     ],
     notifications: [
       {

@@ -1,5 +1,16 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  check,
+  index,
+  jsonb,
+  pgTable,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 /**
  * Business-level record of every money movement, one row per ledger journal (same `txn_` id).
@@ -57,4 +68,29 @@ export const usageCounters = pgTable(
     total: bigint({ mode: "bigint" }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.ownerId, t.period] })],
+);
+
+/**
+ * The KYC tiers' limits (cents), as compliance admins set them (PUT /admin/v1/settings/limits/:tier, audited).
+ * A tier missing here is taken once from KESHLESS_KYC_LIMITS (or the defaults) by the first process to read
+ * the table, and the environment never overwrites a stored tier afterwards (tier-limits.ts).
+ */
+export const kycTierLimits = pgTable(
+  "kyc_tier_limits",
+  {
+    tier: smallint().primaryKey(),
+    perTransaction: bigint({ mode: "number" }).notNull(),
+    daily: bigint({ mode: "number" }).notNull(),
+    monthly: bigint({ mode: "number" }).notNull(),
+    maxBalance: bigint({ mode: "number" }).notNull(),
+    /** The admin who last set them; null while they are the environment's first-boot default. */
+    updatedBy: text(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    check(
+      "kyc_tier_limits_positive",
+      sql`${t.perTransaction} > 0 and ${t.daily} > 0 and ${t.monthly} > 0 and ${t.maxBalance} > 0`,
+    ),
+  ],
 );
