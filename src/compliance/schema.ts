@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   boolean,
   check,
   doublePrecision,
@@ -139,3 +140,120 @@ export const sanctionsMatches = pgTable(
     check("sanctions_matches_subject_type", sql`${t.subjectType} in ('user','vendor')`),
   ],
 );
+
+/**
+ * The AML rules (COMPLIANCE.md §3): a type and its parameters (amounts in cents, windows, counts), each rule
+ * stored once and edited by compliance admins (PUT /admin/v1/aml/rules/:id, audited). The defaults are written
+ * by the first process to read the table (aml-rules-store.ts); a stored rule is never overwritten by them.
+ */
+export const amlRules = pgTable(
+  "aml_rules",
+  {
+    /** Stable: alerts name it (`structuring`, `daily_aggregate`, …). */
+    id: text().primaryKey(),
+    /** large_transaction · aggregate · velocity · structuring · rapid_in_out · dormant_reactivation · round_amounts · sanctions */
+    type: text().notNull(),
+    name: text().notNull(),
+    enabled: boolean().notNull().default(true),
+    /** An alert's priority when it opens (1–10); each further hit raises it by one. */
+    priority: smallint().notNull(),
+    params: jsonb().$type<Record<string, unknown>>().notNull(),
+    /** The admin who last changed it; null while it is the default. */
+    updatedBy: text(),
+    updatedAt: timestamp(tz).notNull(),
+  },
+  (t) => [check("aml_rules_priority", sql`${t.priority} between 1 and 10`)],
+);
+
+/**
+ * An AML alert: a rule's hit on a user or vendor. One not closed per (rule, subject), enforced by the partial
+ * unique index: a new hit on it adds evidence and raises its priority. `open → investigating → closed` (an
+ * outcome and a note), reopened to `open`; while not closed it escalates at `next_escalation_at`.
+ */
+export const amlAlerts = pgTable(
+  "aml_alerts",
+  {
+    id: text().primaryKey(),
+    ruleId: text().notNull(),
+    ruleType: text().notNull(),
+    /** user · vendor */
+    subjectType: text().notNull(),
+    subjectId: text().notNull(),
+    subjectName: text(),
+    /** open · investigating · closed */
+    status: text().notNull().default("open"),
+    /** false_positive · valuable · confirmed_risk, once closed */
+    outcome: text(),
+    note: text(),
+    priority: smallint().notNull(),
+    hits: integer().notNull().default(1),
+    escalationLevel: smallint().notNull().default(0),
+    /** The ladder's role for the level (KESHLESS_AML_ESCALATION_LADDER): whose queue the alert is in. */
+    assigneeRole: text().notNull(),
+    /** The admin working it, when one took it or was given it. */
+    assignee: text(),
+    /** Null once closed: closing stops the escalation. */
+    nextEscalationAt: timestamp(tz),
+    /** What the latest hit measured (counts, sums, windows), for the analyst. */
+    details: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    lastHitAt: timestamp(tz).notNull(),
+    closedAt: timestamp(tz),
+    closedBy: text(),
+    createdAt: timestamp(tz).notNull(),
+    updatedAt: timestamp(tz).notNull(),
+  },
+  (t) => [
+    uniqueIndex("aml_alerts_one_open_idx").on(t.ruleId, t.subjectType, t.subjectId).where(sql`${t.status} <> 'closed'`),
+    index("aml_alerts_created_idx").on(t.createdAt.desc(), t.id.desc()),
+    index("aml_alerts_status_created_idx").on(t.status, t.createdAt.desc(), t.id.desc()),
+    index("aml_alerts_subject_idx").on(t.subjectId),
+    index("aml_alerts_due_idx").on(t.nextEscalationAt).where(sql`${t.status} <> 'closed'`),
+    index("aml_alerts_closed_idx").on(t.closedAt).where(sql`${t.outcome} = 'confirmed_risk'`),
+    check("aml_alerts_status", sql`${t.status} in ('open','investigating','closed')`),
+    check(
+      "aml_alerts_outcome",
+      sql`(${t.status} = 'closed') = (${t.outcome} is not null) and (${t.outcome} is null or ${t.outcome} in ('false_positive','valuable','confirmed_risk'))`,
+    ),
+    check("aml_alerts_subject_type", sql`${t.subjectType} in ('user','vendor')`),
+  ],
+);
+
+/** What an alert rests on: the transactions of its hits, or the sanctions matches that opened it. */
+export const amlAlertEvidence = pgTable(
+  "aml_alert_evidence",
+  {
+    alertId: text()
+      .notNull()
+      .references(() => amlAlerts.id),
+    /** transaction · sanctions_match */
+    kind: text().notNull(),
+    refId: text().notNull(),
+    addedAt: timestamp(tz).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.alertId, t.kind, t.refId] }),
+    check("aml_alert_evidence_kind", sql`${t.kind} in ('transaction','sanctions_match')`),
+  ],
+);
+
+/**
+ * How far the AML monitor has read `transactions` (aml-monitor.ts): every row at or before (cursor_at, cursor_id)
+ * was evaluated once. Updated in the transaction that writes the alerts those rows raised.
+ */
+export const amlMonitorState = pgTable("aml_monitor_state", {
+  id: text().primaryKey(),
+  cursorAt: timestamp(tz).notNull(),
+  cursorId: text().notNull(),
+  /** Transactions evaluated (completed ones), ever: a restart neither skips nor repeats one. */
+  evaluated: bigint({ mode: "number" }).notNull().default(0),
+  updatedAt: timestamp(tz).notNull(),
+});
+
+/**
+ * Transactions the monitor passed while they were pending (a held withdrawal, airtime, a card fee): evaluated
+ * when they complete, however late; dropped when they fail.
+ */
+export const amlMonitorPending = pgTable("aml_monitor_pending", {
+  transactionId: text().primaryKey(),
+  parkedAt: timestamp(tz).notNull(),
+});

@@ -1,9 +1,11 @@
 import { z } from "zod";
+import { ADMIN_ROLES, type AdminRole } from "../http/permissions";
 import { int, list } from "./shared";
 
 /**
  * Sanctions screening (issue 14, COMPLIANCE.md §1–2): where the UN list is downloaded from, and every weight of
- * the name matcher. The defaults were measured on the 2024-09-26 list (README "Compliance").
+ * the name matcher. The defaults were measured on the 2024-09-26 list (README "Compliance"). AML monitoring
+ * (COMPLIANCE.md §3–4): the cash-threshold amount, the escalation of unresolved alerts, the monitor's pace.
  */
 
 /** The UN Security Council Consolidated List; it answers 302 to the file itself. */
@@ -58,6 +60,14 @@ export const DEFAULT_SANCTIONS_COMMON_NAMES = [
 
 const share = z.coerce.number().min(0).max(1);
 
+/** Who an unresolved alert goes to at each escalation level, lowest first: analyst, deputy, compliance officer. */
+export const DEFAULT_AML_ESCALATION_LADDER: AdminRole[] = ["compliance", "compliance", "super_admin"];
+
+const ladder = z
+  .string()
+  .transform((value) => list(value))
+  .pipe(z.array(z.enum(ADMIN_ROLES)).min(1, "names at least one admin role"));
+
 export const complianceEnv = z.object({
   KESHLESS_SANCTIONS_URL: z.url({ protocol: /^https?$/ }).optional(),
   KESHLESS_SANCTIONS_THRESHOLD: share.default(0.8),
@@ -75,6 +85,19 @@ export const complianceEnv = z.object({
   KESHLESS_SANCTIONS_MAX_BYTES: int(1024, 500 * 1024 * 1024).default(64 * 1024 * 1024),
   // A well-formed file with far fewer entries than the list we hold is more likely cut short than a mass delisting.
   KESHLESS_SANCTIONS_MAX_DROP: share.default(0.1),
+  // The EFIU's cash-threshold (CTR) amount, in cents. E5,000 is the only figure in circulation and it is
+  // unconfirmed (COMPLIANCE.md §6): a variable, so confirming it with the EFIU changes no code.
+  KESHLESS_AML_CASH_THRESHOLD: int(1, Number.MAX_SAFE_INTEGER).default(500_000),
+  // Fractions allowed: tests escalate after seconds.
+  KESHLESS_AML_ESCALATION_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 30)
+    .default(4),
+  KESHLESS_AML_ESCALATION_LADDER: ladder.optional(),
+  KESHLESS_AML_MONITOR_INTERVAL_MS: int(50, 600_000).default(2000),
+  KESHLESS_AML_MONITOR_BATCH: int(1, 10_000).default(500),
+  KESHLESS_AML_MONITOR_SAFETY_MS: int(0, 3_600_000).default(5000),
 });
 export type ComplianceEnv = z.infer<typeof complianceEnv>;
 
@@ -103,6 +126,21 @@ export function complianceSettings(e: ComplianceEnv) {
         dobPenalty: e.KESHLESS_SANCTIONS_DOB_PENALTY,
         dobDayPenalty: e.KESHLESS_SANCTIONS_DOB_DAY_PENALTY,
         nationalityPenalty: e.KESHLESS_SANCTIONS_NATIONALITY_PENALTY,
+      },
+    },
+    aml: {
+      /** Cents. What the large-transaction and structuring rules use unless a rule names its own amount. */
+      cashThreshold: e.KESHLESS_AML_CASH_THRESHOLD,
+      escalation: {
+        intervalMs: Math.round(e.KESHLESS_AML_ESCALATION_HOURS * 3_600_000),
+        /** Role per level (index = level); the last is the cap. */
+        ladder: e.KESHLESS_AML_ESCALATION_LADDER ?? DEFAULT_AML_ESCALATION_LADDER,
+      },
+      monitor: {
+        intervalMs: e.KESHLESS_AML_MONITOR_INTERVAL_MS,
+        batch: e.KESHLESS_AML_MONITOR_BATCH,
+        /** How far behind the oldest open transaction (and now) the monitor stays: covers app-clock timestamps. */
+        safetyMs: e.KESHLESS_AML_MONITOR_SAFETY_MS,
       },
     },
   };

@@ -31,6 +31,8 @@ export const PERMISSIONS = {
   "airtime:read": ["super_admin", "finance", "support"],
   "kyc:read": ["super_admin", "compliance", "support"],
   "kyc:review": ["super_admin", "compliance"],
+  // AML alerts, rules and the STR export (read); assigning, moving and closing alerts, editing rules (review).
+  "aml:read": ["super_admin", "compliance"],
   "aml:review": ["super_admin", "compliance"],
   "sanctions:review": ["super_admin", "compliance"],
   // The sanctions list and its matches; screening a name by hand; clearing or confirming a match.

@@ -30,7 +30,8 @@ export type IdPrefix =
   | "job"
   | "crd"
   | "fnd"
-  | "snm";
+  | "snm"
+  | "aml";
 
 export function newId(prefix: IdPrefix, length = 20): string {
   const bytes = randomBytes(length);
