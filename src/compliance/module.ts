@@ -1,20 +1,35 @@
 import type { Audit } from "../audit";
 import { API, defineModule } from "../module";
+import { amlRoutes } from "./aml-routes";
+import { type AmlDeps, createAml } from "./aml-service";
 import { sanctionsRoutes } from "./sanctions-routes";
 import { createSanctions } from "./sanctions-service";
 import { type IdentityStatus, identitySubjects } from "./sanctions-subjects";
 
 /**
  * Compliance: sanctions screening against the UN Security Council Consolidated List (its sync, the matcher,
- * the matches analysts decide). A match freezes the subject through identity's user and vendor status.
+ * the matches analysts decide), and AML monitoring (the rules, the monitor over committed transactions, the
+ * alerts and their escalation, the STR export). A match freezes the subject through identity's user and vendor
+ * status, and opens an AML alert — as does an analyst's confirming it — in the match's own transaction.
  */
 export const complianceModule = defineModule({
   name: "compliance",
-  create: (core, peers: { audit: Audit; identity: IdentityStatus }) => ({
-    sanctions: createSanctions({ ...core, audit: peers.audit, subjects: identitySubjects(peers.identity) }),
-  }),
-  routes: ({ sanctions }) => [{ roles: API, router: sanctionsRoutes({ sanctions }) }],
-  jobs: ({ sanctions }) => [
+  create: (core, peers: { audit: Audit; identity: IdentityStatus & { admins: AmlDeps["admins"] } }) => {
+    const aml = createAml({ ...core, audit: peers.audit, admins: peers.identity.admins });
+    const sanctions = createSanctions({
+      ...core,
+      audit: peers.audit,
+      subjects: identitySubjects(peers.identity),
+      onRecorded: aml.sanctionsHit,
+      onConfirmed: aml.sanctionsHit,
+    });
+    return { sanctions, aml };
+  },
+  routes: ({ sanctions, aml }) => [
+    { roles: API, router: sanctionsRoutes({ sanctions }) },
+    { roles: API, router: amlRoutes({ aml }) },
+  ],
+  jobs: ({ sanctions, aml }, core) => [
     {
       name: "sanctions-sync",
       path: "/sanctions-jobs/sync",
@@ -29,5 +44,21 @@ export const complianceModule = defineModule({
       },
       loop: { due: async () => true },
     },
+    {
+      name: "alert-escalation",
+      path: "/jobs/alert-escalation",
+      // More often than the interval (4 h), so an alert escalates within 15 minutes of falling due.
+      schedule: "*/15 * * * *",
+      summary:
+        "Escalate every AML alert not closed whose nextEscalationAt has passed: one level up (capped), into the next " +
+        "role's queue (KESHLESS_AML_ESCALATION_LADDER), audited, due again after KESHLESS_AML_ESCALATION_HOURS",
+      async run(ctx) {
+        const summary = await aml.escalateDue(core.now(), ctx.meta);
+        return { summary: { ...summary }, ok: true };
+      },
+      loop: { due: async () => (await aml.countDueAlerts(core.now())) > 0 },
+    },
   ],
+  // The AML monitor, wherever the API runs (the USSD deployment only serves the gateways).
+  workers: ({ aml }, core) => (core.config.role === "ussd" ? [] : [aml.monitor]),
 });

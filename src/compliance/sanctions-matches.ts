@@ -44,8 +44,10 @@ export interface MatchesDeps {
   config: { serializableMaxRetries: number };
   audit: Audit;
   subjects: SubjectControl;
-  /** Runs when an analyst confirms a match, inside that decision's transaction (an AML alert, once AML exists). */
+  /** Runs when an analyst confirms a match, inside that decision's transaction (the AML alert's hit). */
   onConfirmed?: (match: SanctionsMatch, tx: Executor, meta: RequestMeta) => Promise<void>;
+  /** Runs when a match is opened, inside its transaction (the AML alert it opens). */
+  onRecorded?: (match: SanctionsMatch, tx: Executor, meta: RequestMeta) => Promise<void>;
 }
 
 type Row = typeof sanctionsMatches.$inferSelect;
@@ -137,6 +139,7 @@ export async function recordMatch(
         meta,
         tx,
       );
+      await deps.onRecorded?.(toMatch(inserted), tx, meta);
       return { row: inserted, created: true };
     },
     { label: "sanctions.recordMatch" },

@@ -32,6 +32,8 @@ export interface SanctionsDeps {
   fetch?: Fetch;
   /** Where confirming a match opens an AML alert (issue 14's AML half), inside the decision's transaction. */
   onConfirmed?: (match: SanctionsMatch, tx: Executor, meta: RequestMeta) => Promise<void>;
+  /** Where opening a match opens an AML alert, inside the match's transaction. */
+  onRecorded?: (match: SanctionsMatch, tx: Executor, meta: RequestMeta) => Promise<void>;
 }
 
 export function createSanctions(deps: SanctionsDeps) {
