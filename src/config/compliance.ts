@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ADMIN_ROLES, type AdminRole } from "../http/permissions";
+import { ADMIN_ROLES, type AdminRole, can } from "../http/permissions";
 import { int, list } from "./shared";
 
 /**
@@ -66,7 +66,13 @@ export const DEFAULT_AML_ESCALATION_LADDER: AdminRole[] = ["compliance", "compli
 const ladder = z
   .string()
   .transform((value) => list(value))
-  .pipe(z.array(z.enum(ADMIN_ROLES)).min(1, "names at least one admin role"));
+  .pipe(
+    z
+      .array(
+        z.enum(ADMIN_ROLES).refine((role) => can(role, "aml:review"), "a role that reviews AML alerts (aml:review)"),
+      )
+      .min(1, "names at least one admin role"),
+  );
 
 export const complianceEnv = z.object({
   KESHLESS_SANCTIONS_URL: z.url({ protocol: /^https?$/ }).optional(),
