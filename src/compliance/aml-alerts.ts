@@ -91,11 +91,13 @@ export interface RaiseInput {
   subject: { type: SubjectType; id: string; name: string | null };
   evidence: { kind: EvidenceKind; ids: string[] };
   details: Record<string, unknown>;
+  /** Hits this raise stands for (the monitor folds one pass's hits on an alert into one raise); 1 when unset. */
+  count?: number;
 }
 
 /**
  * A rule's hit on a subject, in the caller's transaction: opens the alert, or — one not closed exists — adds a hit
- * to it (priority up by one, to MAX_PRIORITY). The upsert is one statement on the partial unique index, so two
+ * to it (priority up by one per hit, to MAX_PRIORITY). The upsert is one statement on the partial unique index, so two
  * hits at once still make one alert. Evidence already recorded is not added twice.
  */
 export async function raiseAlert(
@@ -106,6 +108,7 @@ export async function raiseAlert(
 ): Promise<{ id: string; opened: boolean }> {
   const now = deps.now();
   const id = newId("aml");
+  const count = Math.max(1, input.count ?? 1);
   const [row] = await tx
     .insert(amlAlerts)
     .values({
@@ -115,7 +118,9 @@ export async function raiseAlert(
       subjectType: input.subject.type,
       subjectId: input.subject.id,
       subjectName: input.subject.name,
-      priority: input.rule.priority,
+      // As if its hits had come one at a time: the first opens it, each further one raises it.
+      hits: count,
+      priority: Math.min(input.rule.priority + count - 1, MAX_PRIORITY),
       assigneeRole: deps.config.aml.escalation.ladder[0]!,
       nextEscalationAt: nextEscalation(deps, now),
       details: input.details,
@@ -127,8 +132,8 @@ export async function raiseAlert(
       target: [amlAlerts.ruleId, amlAlerts.subjectType, amlAlerts.subjectId],
       targetWhere: sql`status <> 'closed'`,
       set: {
-        hits: sql`${amlAlerts.hits} + 1`,
-        priority: sql`least(${amlAlerts.priority} + 1, ${MAX_PRIORITY})`,
+        hits: sql`${amlAlerts.hits} + ${count}`,
+        priority: sql`least(${amlAlerts.priority} + ${count}, ${MAX_PRIORITY})`,
         subjectName: sql`coalesce(excluded.subject_name, ${amlAlerts.subjectName})`,
         details: input.details,
         lastHitAt: now,
@@ -150,6 +155,7 @@ export async function raiseAlert(
         rule: input.rule.id,
         subject: { type: input.subject.type, id: input.subject.id },
         evidence: input.evidence,
+        newHits: count,
         hits: row!.hits,
         priority: row!.priority,
         ...input.details,

@@ -164,6 +164,18 @@ function sidesOf(row: TxRow): Side[] {
 const byTime = (a: { us: number; id: string }, b: { us: number; id: string }) =>
   a.us - b.us || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
+/** How many of `sorted` (by time) come at or before `m`: binary search, where a filter made a pass quadratic. */
+function upperBound(sorted: readonly Movement[], m: Movement): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (byTime(sorted[mid]!, m) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 const list = (values: string[]) =>
   sql`(${sql.join(
     values.map((v) => sql`${v}`),
@@ -224,7 +236,7 @@ async function evaluateRows(tx: Executor, rules: Rule[], rows: TxRow[], cashThre
   const lastBefore = dormancy ? await lastMovementBefore(tx, accounts, fromUs) : new Map<string, number>();
   const hits: RaiseInput[] = [];
   for (const side of sides) {
-    const upTo = history.get(side.account)!.filter((m) => byTime(m, side.movement) <= 0);
+    const upTo = history.get(side.account)!.slice(0, upperBound(history.get(side.account)!, side.movement));
     for (const rule of rules) {
       const hit = evaluate(rule, side.movement, upTo, {
         cashThreshold,
@@ -240,6 +252,31 @@ async function evaluateRows(tx: Executor, rules: Rule[], rows: TxRow[], cashThre
     }
   }
   return hits;
+}
+
+/**
+ * One raise per (rule, subject) per pass: a busy vendor over an aggregate threshold hits it on every payment, and
+ * a write (and an audit row) per hit made the monitor cost more than the payments it reads. The raise carries the
+ * count, so hits and priority come out as if raised one by one; the evidence is the union, newest kept.
+ */
+function foldHits(hits: RaiseInput[]): RaiseInput[] {
+  const folded = new Map<string, RaiseInput & { count: number }>();
+  for (const hit of hits) {
+    const key = `${hit.rule.id}\u0000${hit.subject.type}\u0000${hit.subject.id}`;
+    const seen = folded.get(key);
+    if (!seen) {
+      folded.set(key, { ...hit, count: 1 });
+      continue;
+    }
+    const ids = [...new Set([...seen.evidence.ids, ...hit.evidence.ids])];
+    folded.set(key, {
+      ...hit,
+      subject: { ...hit.subject, name: hit.subject.name ?? seen.subject.name },
+      evidence: { kind: hit.evidence.kind, ids: ids.slice(-EVIDENCE_PER_HIT) },
+      count: seen.count + 1,
+    });
+  }
+  return [...folded.values()];
 }
 
 export interface PassResult {
@@ -281,7 +318,7 @@ export async function monitorPass(deps: MonitorDeps): Promise<PassResult> {
       const ready = [...parked, ...stream].filter(evaluable);
       const hits = await evaluateRows(tx, rules, ready, deps.config.aml.cashThreshold);
       let opened = 0;
-      for (const hit of hits) if ((await raiseAlert(deps, tx, hit, MONITOR_META)).opened) opened++;
+      for (const raise of foldHits(hits)) if ((await raiseAlert(deps, tx, raise, MONITOR_META)).opened) opened++;
 
       const now = deps.now();
       const waiting = stream.filter((r) => r.status === "pending");

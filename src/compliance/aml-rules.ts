@@ -244,8 +244,14 @@ export function evaluate(
   ctx: EvaluationContext,
 ): Hit | undefined {
   if (!appliesTo(rule, current.dir)) return undefined;
-  const within = (windowUs: number, d: Direction) =>
-    history.filter((m) => m.us > current.us - windowUs && inDirection(d)(m));
+  // From the end back: a busy vendor's history is long, a window is short.
+  const within = (windowUs: number, d: Direction) => {
+    const from = current.us - windowUs;
+    const window: Movement[] = [];
+    for (let i = history.length - 1; i >= 0 && history[i]!.us > from; i--)
+      if (inDirection(d)(history[i]!)) window.push(history[i]!);
+    return window.reverse();
+  };
   switch (rule.type) {
     case "large_transaction": {
       const min = rule.params.minAmount ?? ctx.cashThreshold;
@@ -304,8 +310,8 @@ export function evaluate(
     case "dormant_reactivation": {
       const { idleDays, minAmount } = rule.params;
       if (current.amount < minAmount) return undefined;
-      const earlier = history.filter((m) => m.us < current.us || (m.us === current.us && m.id < current.id));
-      const previous = earlier.at(-1)?.us ?? ctx.lastBefore;
+      const earlier = history.findLast((m) => m.us < current.us || (m.us === current.us && m.id < current.id));
+      const previous = earlier?.us ?? ctx.lastBefore;
       // A first transaction ever is a new account, not a dormant one.
       if (previous === undefined || current.us - previous < idleDays * DAY_US) return undefined;
       return {

@@ -84,6 +84,22 @@ describe("rules over real payments", () => {
     expect(more.evidence.map((e: { id: string }) => e.id).sort()).toEqual([...sent, fourth].sort());
   });
 
+  test("hits read in one pass count one by one: four structured transfers make one alert with two hits", async () => {
+    const user = await structuringUser();
+    // Two recipients: four would be a velocity hit in this file.
+    const receivers = [await k.receiver(), await k.receiver()];
+    const sent = [];
+    for (let i = 0; i < 4; i++) sent.push(await k.transfer(user, receivers[i % 2]!, 480_000 - i * 1_000));
+    await k.aml.monitor.drain();
+    const alerts = await k.alertsOf(user.id, compliance);
+    expect(alerts.map((a) => a.rule)).toEqual(["structuring"]);
+    // The third opened it (priority 4), the fourth is a further hit (5) — the same as over two passes.
+    expect(alerts[0]).toMatchObject({ hits: 2, priority: 5 });
+    const detail = await k.alert(alerts[0]!.id, compliance);
+    expect(detail.evidence.map((e: { id: string }) => e.id).sort()).toEqual([...sent].sort());
+    expect(detail.details).toMatchObject({ count: 4 });
+  });
+
   test("velocity by count: the sixth transfer within an hour raises one alert with all six", async () => {
     const user = await k.fundedUser([300_100]);
     const to = await k.receiver();
