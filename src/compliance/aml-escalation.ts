@@ -1,9 +1,18 @@
 import { and, asc, eq, lte, ne, sql } from "drizzle-orm";
 import type { RequestMeta } from "../audit";
-import { queryRows } from "../db/client";
+import { type Executor, queryRows } from "../db/client";
 import { withTransaction } from "../db/transaction";
+import { admins } from "../identity/schema";
 import type { AlertsDeps } from "./aml-alerts";
 import { amlAlerts } from "./schema";
+
+/** How escalation tells the staff: an e-mail per active admin of the role, queued in the escalation's transaction. */
+export interface EscalationNotices {
+  enqueueEmail(
+    input: { to: string; subject: string; body: string; kind: string; dedupeKey?: string },
+    tx?: Executor,
+  ): Promise<{ id: string; queued: boolean }>;
+}
 
 /**
  * Escalation (COMPLIANCE.md §4, `POST /jobs/alert-escalation`): every alert not closed whose `next_escalation_at`
@@ -24,8 +33,19 @@ export async function countDueAlerts(deps: Pick<AlertsDeps, "database">, now: Da
   return row?.n ?? 0;
 }
 
+/** The notice: what went up, to whom, and where to look — no customer detail beyond the alert's subject name. */
+function noticeOf(alert: typeof amlAlerts.$inferSelect, level: number, capped: boolean, next: Date) {
+  const subject = `AML alert ${alert.id} ${capped ? "still unresolved at the top level" : `escalated to level ${level}`}`;
+  const body = [
+    `${subject}.`,
+    `Rule: ${alert.ruleId} · subject: ${alert.subjectType} ${alert.subjectName ?? alert.subjectId} · priority ${alert.priority} · ${alert.hits} hit(s) · status ${alert.status}.`,
+    `It is in your role's queue in the dashboard (AML alerts); it escalates again at ${next.toISOString()} unless closed.`,
+  ].join("\n");
+  return { subject, body };
+}
+
 export async function escalateDue(
-  deps: Omit<AlertsDeps, "admins">,
+  deps: Omit<AlertsDeps, "admins"> & { notifications: EscalationNotices },
   now: Date,
   meta: RequestMeta = {},
 ): Promise<{ escalated: number; capped: number }> {
@@ -55,8 +75,23 @@ export async function escalateDue(
             .update(amlAlerts)
             .set({ escalationLevel: level, assigneeRole: role, assignee, nextEscalationAt: next, updatedAt: now })
             .where(eq(amlAlerts.id, alert.id));
-          // There is no channel to admins yet (no email or push to staff): this row is the notice, and the
-          // role's queue (GET /admin/v1/aml/alerts) is where they see it.
+          // Every active admin of the role is told, in this transaction (the outbox): an escalation that rolls
+          // back e-mails no one, one that commits is told once (the dedupe key holds across a retried run).
+          const staff = await tx
+            .select({ id: admins.id, email: admins.email })
+            .from(admins)
+            .where(and(eq(admins.role, role), eq(admins.status, "active")));
+          const notice = noticeOf(alert, level, atTop, next);
+          for (const admin of staff)
+            await deps.notifications.enqueueEmail(
+              {
+                to: admin.email,
+                ...notice,
+                kind: "aml_escalation",
+                dedupeKey: `aml-escalation:${alert.id}:${level}:${alert.nextEscalationAt?.toISOString()}:${admin.id}`,
+              },
+              tx,
+            );
           await deps.audit.record(
             {
               action: "aml.alert.escalated",
@@ -70,7 +105,7 @@ export async function escalateDue(
                 previousAssignee: alert.assignee,
                 assignee,
                 nextEscalationAt: next.toISOString(),
-                notified: { channel: "audit", role },
+                notified: { channel: "email", role, admins: staff.map((a) => a.id) },
               },
             },
             meta,

@@ -14,7 +14,7 @@ import {
   raiseAlert,
   setAlertStatus,
 } from "./aml-alerts";
-import { countDueAlerts, escalateDue } from "./aml-escalation";
+import { countDueAlerts, type EscalationNotices, escalateDue } from "./aml-escalation";
 import { createMonitor, insertMonitorState } from "./aml-monitor";
 import { strCsv } from "./aml-report";
 import type { Rule } from "./aml-rules";
@@ -32,6 +32,8 @@ export interface AmlDeps {
   config: Pick<Config, "aml" | "serializableMaxRetries">;
   audit: Audit;
   admins: AlertsDeps["admins"];
+  /** Staff notices: an escalated alert e-mails the admins of the role it went to. */
+  notifications: EscalationNotices;
 }
 
 export const SANCTIONS_RULE_ID = "sanctions_match";

@@ -14,8 +14,20 @@ import { type IdentityStatus, identitySubjects } from "./sanctions-subjects";
  */
 export const complianceModule = defineModule({
   name: "compliance",
-  create: (core, peers: { audit: Audit; identity: IdentityStatus & { admins: AmlDeps["admins"] } }) => {
-    const aml = createAml({ ...core, audit: peers.audit, admins: peers.identity.admins });
+  create: (
+    core,
+    peers: {
+      audit: Audit;
+      identity: IdentityStatus & { admins: AmlDeps["admins"] };
+      notifications: AmlDeps["notifications"];
+    },
+  ) => {
+    const aml = createAml({
+      ...core,
+      audit: peers.audit,
+      admins: peers.identity.admins,
+      notifications: peers.notifications,
+    });
     const sanctions = createSanctions({
       ...core,
       audit: peers.audit,

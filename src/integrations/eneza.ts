@@ -10,11 +10,14 @@ import type { EnezaConfig } from "../config";
 
 export type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
 
-/** One outside channel able to deliver a text to a phone. Throws SendError when it did not. */
+/**
+ * One outside channel able to deliver a text: to a phone (whatsapp, sms), or to an address with a subject
+ * (email — staff notices). Throws SendError when it did not.
+ */
 export interface MessageSender {
   provider: string;
-  channel: "whatsapp" | "sms";
-  send(message: { to: string; text: string }): Promise<{ messageId: string | null }>;
+  channel: "whatsapp" | "sms" | "email";
+  send(message: { to: string; text: string; subject?: string }): Promise<{ messageId: string | null }>;
 }
 
 /** A delivery that did not happen. The message says what went wrong without echoing the body we sent. */

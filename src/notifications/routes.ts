@@ -9,7 +9,7 @@ const message = z
   .object({
     id: z.string(),
     to: z.string(),
-    channel: z.string().nullable().openapi({ description: "whatsapp · sms · outbox; null while queued" }),
+    channel: z.string().nullable().openapi({ description: "whatsapp · sms · email · outbox; null while queued" }),
     body: z.string(),
     kind: z.string(),
     status: z.string(),
@@ -26,10 +26,11 @@ export function devOutboxRoutes(deps: Pick<Core, "config"> & { notifications: No
       path: "/dev/outbox",
       security: [],
       tags: ["operations"],
-      summary: "Development only: notifications to a phone, newest first (404 in production)",
+      summary:
+        "Development only: notifications to a phone (or a staff e-mail address), newest first (404 in production)",
       request: {
         query: z.object({
-          to: z.string().max(32).optional(),
+          to: z.string().max(254).optional(),
           limit: z.coerce.number().int().min(1).max(100).default(20),
         }),
       },
@@ -42,12 +43,13 @@ export function devOutboxRoutes(deps: Pick<Core, "config"> & { notifications: No
       const { config, notifications } = deps;
       if (config.env === "production") throw new AppError("NOT_FOUND", `No route for GET ${c.req.path}.`);
       const { to, limit } = c.req.valid("query");
-      const phone = to === undefined ? undefined : normalizePhone(to);
-      if (phone === null)
-        throw new AppError("VALIDATION_FAILED", "`to` is not an Eswatini mobile number.", [
-          { path: "to", message: "not an Eswatini mobile number" },
+      // Staff notices go to an e-mail address; everything else to a phone.
+      const recipient = to === undefined || to.includes("@") ? to : normalizePhone(to);
+      if (recipient === null)
+        throw new AppError("VALIDATION_FAILED", "`to` is not an Eswatini mobile number or an e-mail address.", [
+          { path: "to", message: "not an Eswatini mobile number or an e-mail address" },
         ]);
-      return c.json({ data: await notifications.list({ to: phone, limit }) }, 200);
+      return c.json({ data: await notifications.list({ to: recipient, limit }) }, 200);
     },
   );
   return router;

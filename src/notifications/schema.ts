@@ -10,7 +10,11 @@ export const notificationOutbox = pgTable(
   "notification_outbox",
   {
     id: text().primaryKey(),
-    toPhone: text().notNull(),
+    /** A person's phone (E.164), or — for staff notices — toEmail: exactly one of the two. */
+    toPhone: text(),
+    toEmail: text(),
+    /** An e-mail's subject line. */
+    subject: text(),
     body: text().notNull(),
     /** otp · device_otp · payment · … (what the message is for; routing and retention key on it). */
     kind: text().notNull(),
@@ -25,7 +29,7 @@ export const notificationOutbox = pgTable(
     nextAttemptAt: timestamp({ withTimezone: true }).notNull(),
     /** An OTP nobody can use any more is not worth sending. */
     expiresAt: timestamp({ withTimezone: true }),
-    /** whatsapp · sms · outbox (development: recorded, not sent) */
+    /** whatsapp · sms · email · outbox (development: recorded, not sent) */
     channel: text(),
     provider: text(),
     providerMessageId: text(),
@@ -37,5 +41,6 @@ export const notificationOutbox = pgTable(
     index("notification_outbox_due_idx").on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
     index("notification_outbox_to_idx").on(t.toPhone, t.createdAt.desc()),
     check("notification_outbox_status", sql`${t.status} in ('pending','sent','failed','expired')`),
+    check("notification_outbox_recipient", sql`(${t.toPhone} is null) <> (${t.toEmail} is null)`),
   ],
 );

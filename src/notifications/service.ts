@@ -31,6 +31,15 @@ export interface EnqueueInput {
   expiresAt?: Date;
 }
 
+/** A notice to staff by e-mail (an AML alert escalated to their role): no phone, a subject. */
+export interface EmailInput {
+  to: string;
+  subject: string;
+  body: string;
+  kind: string;
+  dedupeKey?: string;
+}
+
 export interface OutboxMessage {
   id: string;
   to: string;
@@ -70,7 +79,9 @@ const BATCH = 200;
 
 interface Claimed {
   id: string;
-  to_phone: string;
+  to_phone: string | null;
+  to_email: string | null;
+  subject: string | null;
   body: string;
   kind: string;
   attempts: number;
@@ -79,6 +90,21 @@ interface Claimed {
 type Outcome =
   | { row: Claimed; status: "sent"; channel: string; provider: string; messageId: string | null; sentAt: Date }
   | { row: Claimed; status: "retrying" | "failed"; errors: string[]; nextAttemptAt: Date };
+
+/** The e-mail channel (staff notices): YeboLink's. */
+export function buildEmailSenders(config: NotificationDeps["config"]): MessageSender[] {
+  if (config.notifications === "outbox") return [];
+  if (config.yebolink.apiKey) return [createYeboLinkClient(config.yebolink, fetch, config.yebolink.url, "email")];
+  if (!config.simulators) return [];
+  const simulator = createYeboLinkSimulator();
+  return [
+    createYeboLinkClient({ ...config.yebolink, apiKey: "simulator" }, simulator.fetch, "http://yebolink.sim", "email"),
+  ];
+}
+
+/** A recipient as a log line may show it: a masked phone, or an address with its local part hidden. */
+const maskRecipient = (row: Pick<Claimed, "to_phone" | "to_email">) =>
+  row.to_phone ? maskPhone(row.to_phone) : `***@${row.to_email?.split("@")[1] ?? ""}`;
 
 /** The channels in the order we try them: WhatsApp (Eneza), then SMS (YeboLink). */
 export function buildSenders(config: NotificationDeps["config"]): MessageSender[] {
@@ -108,7 +134,11 @@ export function buildSenders(config: NotificationDeps["config"]): MessageSender[
  * in one statement. In `outbox` mode (development) nothing leaves the process: rows are marked delivered
  * on channel "outbox" and GET /dev/outbox shows them.
  */
-export function createNotifications(deps: NotificationDeps, senders: MessageSender[] = buildSenders(deps.config)) {
+export function createNotifications(
+  deps: NotificationDeps,
+  senders: MessageSender[] = buildSenders(deps.config),
+  emailSenders: MessageSender[] = buildEmailSenders(deps.config),
+) {
   const { db } = deps.database;
   const log = deps.logger.child({ component: "notifications" });
   // Its own key, derived: a database dump (or a support query) must not show a pending code.
@@ -152,6 +182,30 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
     return { id: existing?.id ?? id, queued: false };
   }
 
+  /** Queues an e-mail to staff in the caller's transaction, like `enqueue`; delivered by the same worker. */
+  async function enqueueEmail(input: EmailInput, tx?: Executor): Promise<{ id: string; queued: boolean }> {
+    const to = input.to.trim().toLowerCase();
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(to))
+      throw new AppError("VALIDATION_FAILED", "The recipient is not an e-mail address.");
+    const now = deps.now();
+    const id = newId("ntf");
+    const inserted = await (tx ?? db)
+      .insert(notificationOutbox)
+      .values({
+        id,
+        toEmail: to,
+        subject: input.subject,
+        body: input.body,
+        kind: input.kind,
+        dedupeKey: input.dedupeKey ?? null,
+        nextAttemptAt: now,
+        createdAt: now,
+      })
+      .onConflictDoNothing({ target: notificationOutbox.dedupeKey })
+      .returning({ id: notificationOutbox.id });
+    return { id: inserted[0]?.id ?? id, queued: !!inserted[0] };
+  }
+
   /** Leases up to `limit` due rows to this worker; due rows past their life are expired by the same statement. */
   async function claim(limit: number, now: Date) {
     const { rows, expired } = await claimDue<Claimed>(db, {
@@ -159,7 +213,7 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
       limit,
       now,
       leaseMs: LEASE_MS,
-      columns: ["to_phone", "body", "kind"],
+      columns: ["to_phone", "to_email", "subject", "body", "kind"],
       expire: sql`o.expires_at <= ${now.toISOString()}::timestamptz`,
     });
     await clearExpired(
@@ -196,9 +250,14 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
     if (deps.config.notifications === "outbox")
       return { row, status: "sent", channel: "outbox", provider: "outbox", messageId: null, sentAt: now };
     const errors: string[] = [];
-    for (const sender of senders) {
+    const channels = row.to_email ? emailSenders : senders;
+    for (const sender of channels) {
       try {
-        const { messageId } = await sender.send({ to: row.to_phone, text: readable(row.body) });
+        const { messageId } = await sender.send({
+          to: row.to_email ?? row.to_phone!,
+          text: readable(row.body),
+          ...(row.subject ? { subject: row.subject } : {}),
+        });
         return {
           row,
           status: "sent",
@@ -216,7 +275,7 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
         );
       }
     }
-    if (!senders.length) errors.push("no provider configured");
+    if (!channels.length) errors.push("no provider configured");
     const jittered = backoffMs(row.attempts, deps.config.outbox.backoffMs, MAX_BACKOFF_MS);
     return {
       row,
@@ -287,14 +346,14 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
     const { row } = outcome;
     if (outcome.status === "sent" && outcome.provider === "outbox")
       log.info(
-        { notificationId: row.id, to: maskPhone(row.to_phone), kind: row.kind, channel: "outbox" },
+        { notificationId: row.id, to: maskRecipient(row), kind: row.kind, channel: "outbox" },
         "notification recorded in the dev outbox",
       );
     else if (outcome.status === "sent")
       log.info(
         {
           notificationId: row.id,
-          to: maskPhone(row.to_phone),
+          to: maskRecipient(row),
           kind: row.kind,
           provider: outcome.provider,
           channel: outcome.channel,
@@ -386,12 +445,18 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
     const rows = await db
       .select()
       .from(notificationOutbox)
-      .where(filter.to ? and(eq(notificationOutbox.toPhone, filter.to)) : undefined)
+      .where(
+        filter.to
+          ? filter.to.includes("@")
+            ? eq(notificationOutbox.toEmail, filter.to.toLowerCase())
+            : and(eq(notificationOutbox.toPhone, filter.to))
+          : undefined,
+      )
       .orderBy(desc(notificationOutbox.createdAt), desc(notificationOutbox.id))
       .limit(filter.limit);
     return rows.map((r) => ({
       id: r.id,
-      to: r.toPhone,
+      to: (r.toPhone ?? r.toEmail)!,
       channel: r.channel,
       body: readable(r.body),
       kind: r.kind,
@@ -400,7 +465,7 @@ export function createNotifications(deps: NotificationDeps, senders: MessageSend
     }));
   }
 
-  return { enqueue, drain, start, stop, kick, list, senders };
+  return { enqueue, enqueueEmail, drain, start, stop, kick, list, senders };
 }
 
 export type Notifications = ReturnType<typeof createNotifications>;

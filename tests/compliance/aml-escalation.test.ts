@@ -91,8 +91,16 @@ describe("alert escalation", () => {
       capped: false,
       role: "compliance",
       previousAssignee: analyst.id,
-      notified: { channel: "audit", role: "compliance" },
+      notified: { channel: "email", role: "compliance" },
     });
+    expect((audit!.details as { notified: { admins: string[] } }).notified.admins).toContain(analyst.id);
+    // The role's admins are e-mailed (queued with the escalation), one notice per alert and level.
+    const notices = async (email: string) =>
+      (await t.deps.notifications.list({ to: email, limit: 100 })).filter((m) => m.kind === "aml_escalation");
+    const told = (await notices(analyst.email)).filter((m) => ids.some((id) => m.body.includes(id)));
+    expect(told).toHaveLength(3);
+    expect(told[0]!.body).toContain("escalated to level 1");
+    expect(told[0]!.body).not.toContain(analyst.email);
 
     // Run again at once: nothing is due.
     expect((await k.aml.escalateDue(now)).escalated).toBe(0);
@@ -103,12 +111,20 @@ describe("alert escalation", () => {
     const capped = await k.aml.escalateDue(later(INTERVAL_MS + 1));
     expect(capped.capped).toBeGreaterThanOrEqual(3);
     for (const row of await rows(ids)) expect(row).toMatchObject({ escalationLevel: 2, assigneeRole: "super_admin" });
+    // Level 2 is super_admin's: the analyst hears no more of these, an active super admin does, each time it waits again.
+    expect((await notices(analyst.email)).filter((m) => ids.some((id) => m.body.includes(id)))).toHaveLength(3);
+    const officer = await createAdmin(t, "super_admin");
+    await k.aml.escalateDue(later(INTERVAL_MS + 1));
+    const officerTold = (await notices(officer.email)).filter((m) => m.body.includes(ids[0]!));
+    expect(officerTold).toHaveLength(1);
+    expect(officerTold[0]!.body).toContain("still unresolved at the top level");
     const history = (await k.alert(ids[1]!, compliance)).history.filter(
       (h: { action: string }) => h.action === "aml.alert.escalated",
     );
     expect(
       history.map((h: { details: { toLevel: number; capped: boolean } }) => [h.details.toLevel, h.details.capped]),
     ).toEqual([
+      [2, true],
       [2, true],
       [2, false],
       [1, false],

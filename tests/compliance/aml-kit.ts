@@ -19,7 +19,13 @@ export async function amlKit(t: TestContext) {
   const money = await moneyKit(t);
   const compliance = t.deps.modules.find((m) => m.name === "compliance")!;
   /** A second instance of the service over the same database, as another process (or a restarted one) has. */
-  const instance = () => createAml({ ...t.deps.core, audit: t.deps.audit, admins: t.deps.identity.admins });
+  const instance = () =>
+    createAml({
+      ...t.deps.core,
+      audit: t.deps.audit,
+      admins: t.deps.identity.admins,
+      notifications: t.deps.notifications,
+    });
   const aml = instance();
 
   async function adminToken(role: string) {

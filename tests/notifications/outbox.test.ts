@@ -126,6 +126,43 @@ describe("delivery", () => {
     });
   }
 
+  test("a staff e-mail goes to YeboLink's email channel only: subject, escaped html, no phone; the address masked in logs", async () => {
+    const to = `Analyst.${Date.now()}@Keshless.test`;
+    const queued = await t.deps.notifications.enqueueEmail({
+      to,
+      subject: "AML alert aml_1 escalated to level 1",
+      body: "Rule: structuring <b>\nIn your queue.",
+      kind: "aml_escalation",
+    });
+    expect(queued.queued).toBe(true);
+    await t.deps.notifications.drain();
+    expect(eneza.requests).toHaveLength(0);
+    const [sent] = yebolink.requests;
+    expect(sent).toMatchObject({ method: "POST", path: "/api/v1/messages/send" });
+    expect(sent!.headers["x-api-key"]).toBe(YEBOLINK_KEY);
+    expect(sent!.body).toEqual({
+      to: to.toLowerCase(),
+      channel: "email",
+      content: {
+        subject: "AML alert aml_1 escalated to level 1",
+        html: "<p>Rule: structuring &lt;b&gt;<br>In your queue.</p>",
+        from_name: "Keshless",
+      },
+    });
+    expect(await row(queued.id)).toMatchObject({
+      status: "sent",
+      channel: "email",
+      provider: "yebolink",
+      to_phone: null,
+    });
+    const logged = t.logs.filter((l) => l.includes(queued.id)).join("\n");
+    expect(logged).toContain("***@keshless.test");
+    expect(logged).not.toContain(to.toLowerCase());
+    await expect(
+      t.deps.notifications.enqueueEmail({ to: "not an address", subject: "s", body: "b", kind: "aml_escalation" }),
+    ).rejects.toThrow("e-mail address");
+  });
+
   test("both down: retried later with exponential backoff, then failed for good after the last attempt", async () => {
     eneza.mode = "error";
     yebolink.mode = "refuse";
