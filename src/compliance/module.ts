@@ -4,7 +4,7 @@ import { amlRoutes } from "./aml-routes";
 import { type AmlDeps, createAml } from "./aml-service";
 import { sanctionsRoutes } from "./sanctions-routes";
 import { createSanctions } from "./sanctions-service";
-import { type IdentityStatus, identitySubjects } from "./sanctions-subjects";
+import { type IdentityStatus, identitySubjects, type VendorCreation } from "./sanctions-subjects";
 
 /**
  * Compliance: sanctions screening against the UN Security Council Consolidated List (its sync, the matcher,
@@ -18,7 +18,7 @@ export const complianceModule = defineModule({
     core,
     peers: {
       audit: Audit;
-      identity: IdentityStatus & { admins: AmlDeps["admins"] };
+      identity: IdentityStatus & { admins: AmlDeps["admins"]; vendors: VendorCreation };
       notifications: AmlDeps["notifications"];
     },
   ) => {
@@ -35,6 +35,10 @@ export const complianceModule = defineModule({
       onRecorded: aml.sanctionsHit,
       onConfirmed: aml.sanctionsHit,
     });
+    // A vendor's name is set when an admin creates it (it never changes): screened then, not at the next sync.
+    peers.identity.vendors.onCreated((vendor, meta) =>
+      sanctions.screenSubject({ type: "vendor", id: vendor.id, name: vendor.name }, {}, meta),
+    );
     return { sanctions, aml };
   },
   routes: ({ sanctions, aml }) => [

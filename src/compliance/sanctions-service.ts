@@ -69,6 +69,30 @@ export function createSanctions(deps: SanctionsDeps) {
         { ...input, listVersion: input.listVersion ?? (await screening.require()).version },
         meta,
       ),
+    /**
+     * Screens one subject whose name was just set (a KYC-verified name, a new vendor) and opens a match for each
+     * hit (freezing them). Null when it could not screen — no list synced yet — which the caller must treat as
+     * "not screened", never as "clear".
+     */
+    screenSubject: async (
+      subject: SanctionsSubject,
+      qualifiers: { dateOfBirth?: string | null } = {},
+      meta?: RequestMeta,
+    ): Promise<ScreenMatch[] | null> => {
+      let result: Awaited<ReturnType<typeof screening.screenName>>;
+      try {
+        result = await screening.screenName(
+          { name: subject.name, ...(qualifiers.dateOfBirth ? { dateOfBirth: qualifiers.dateOfBirth } : {}) },
+          { subject: { type: subject.type, id: subject.id } },
+        );
+      } catch (err) {
+        deps.logger.warn({ err, subject: { type: subject.type, id: subject.id } }, "sanctions screening unavailable");
+        return null;
+      }
+      for (const match of result.matches)
+        await recordMatch(matchesDeps, { subject, match, listVersion: result.listVersion }, meta);
+      return result.matches;
+    },
     listMatches: (filter: { status?: MatchStatus; subjectId?: string; limit: number; cursor?: string }) =>
       listMatches(deps, filter),
     getMatch: (id: string) => getMatch(deps, id),

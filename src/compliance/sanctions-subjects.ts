@@ -40,6 +40,11 @@ export interface IdentityStatus {
   vendors: { get(id: string): Promise<{ status: string } | undefined>; setStatus: SetStatus<"vendorId"> };
 }
 
+/** Where identity tells of a new vendor, whose name is screened at once. */
+export interface VendorCreation {
+  onCreated(listener: (vendor: { id: string; name: string }, meta: RequestMeta) => Promise<unknown>): void;
+}
+
 export function identitySubjects(identity: IdentityStatus): SubjectControl {
   const status = async (s: Pick<SanctionsSubject, "type" | "id">) =>
     (await (s.type === "user" ? identity.users.get(s.id) : identity.vendors.get(s.id)))?.status;

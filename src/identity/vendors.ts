@@ -1,3 +1,4 @@
+import type { RequestMeta } from "../audit";
 import type { OtpService } from "./otp";
 import type { Passwords } from "./secrets";
 import type { TokenService } from "./tokens";
@@ -12,6 +13,7 @@ import {
   listVendors,
   setVendorStatus,
   type VendorFilter,
+  type VendorView,
 } from "./vendor-profile";
 import { login, refreshVendor, verifyDevice } from "./vendor-sign-in";
 
@@ -24,16 +26,32 @@ import { login, refreshVendor, verifyDevice } from "./vendor-sign-in";
 export type { VendorDevice } from "./vendor-devices";
 export type { CreateVendorInput, Vendor, VendorStatus, VendorView } from "./vendor-profile";
 
+/** Told of each vendor once its creation has committed (compliance screens the name at once). */
+export type VendorCreatedListener = (vendor: VendorView, meta: RequestMeta) => Promise<unknown>;
+
 export function createVendors(
   deps: IdentityDeps,
   tools: { passwords: Passwords; otp: OtpService; tokens: TokenService },
 ) {
+  const createdListeners: VendorCreatedListener[] = [];
+  async function create(args: Parameters<typeof createVendor>[2]): Promise<VendorView> {
+    const vendor = await createVendor(deps, tools, args);
+    // The vendor exists whatever a listener does; one that fails is logged loudly, not the creation's failure.
+    for (const listener of createdListeners)
+      await listener(vendor, args.ctx).catch((err) =>
+        deps.logger.error({ err, vendorId: vendor.id }, "a listener failed on a new vendor"),
+      );
+    return vendor;
+  }
   return {
+    onCreated: (listener: VendorCreatedListener) => {
+      createdListeners.push(listener);
+    },
     get: (id: string) => getVendor(deps, id),
     findByCode: (code: string) => findVendorByCode(deps, code),
     passwordMatches: (vendorId: string, password: string) => passwordMatches(deps, tools, vendorId, password),
     getView: (id: string) => getVendorView(deps, id),
-    create: (args: Parameters<typeof createVendor>[2]) => createVendor(deps, tools, args),
+    create,
     list: (filter: VendorFilter) => listVendors(deps, filter),
     setStatus: (args: Parameters<typeof setVendorStatus>[1]) => setVendorStatus(deps, args),
     login: (args: Parameters<typeof login>[2]) => login(deps, tools, args),

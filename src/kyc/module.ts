@@ -27,21 +27,9 @@ export const kycModule = defineModule({
     const providers = {
       ...createKycProviders(core),
       async screenName(userId: string, name: string, dateOfBirth: string | null) {
-        const subject = { type: "user" as const, id: userId, name };
-        let result: Awaited<ReturnType<Sanctions["screenName"]>>;
-        try {
-          result = await sanctions.screenName(
-            { name, ...(dateOfBirth ? { dateOfBirth } : {}) },
-            { subject: { type: "user", id: userId } },
-          );
-        } catch (err) {
-          // No list synced yet (or the index is rebuilding): not screened, so a person reviews it.
-          core.logger.warn({ err, userId }, "kyc: sanctions screening unavailable");
-          return null;
-        }
-        for (const match of result.matches)
-          await sanctions.recordMatch({ subject, match, listVersion: result.listVersion });
-        return result.matches.map((m) => ({ dataid: m.dataid, matchedName: m.matchedName, score: m.score }));
+        // Null (no list synced yet): not screened, so a person reviews it.
+        const matches = await sanctions.screenSubject({ type: "user", id: userId, name }, { dateOfBirth });
+        return matches?.map((m) => ({ dataid: m.dataid, matchedName: m.matchedName, score: m.score })) ?? null;
       },
     };
     const kyc = createKyc({

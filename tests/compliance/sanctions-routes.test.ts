@@ -108,6 +108,17 @@ describe("admin sanctions routes", () => {
     expect((await audits("sanctions.match.opened", listedUser.id)).length).toBe(1);
   });
 
+  test("a vendor created under a listed name is screened at once: frozen, matched, alerted; an ordinary one is not", async () => {
+    const listed = await createVendor(t, { name: "Korea Kwangson Banking Corp" });
+    expect((await t.deps.identity.vendors.get(listed.id))?.status).toBe("frozen");
+    expect(await matchOf(listed.id)).toMatchObject({ subject: { type: "vendor", id: listed.id }, status: "open" });
+    const alerts = await t.request("GET", `/admin/v1/aml/alerts?subjectId=${listed.id}`, { token: compliance });
+    expect(alerts.json.data.map((a: { rule: string }) => a.rule)).toEqual(["sanctions_match"]);
+    const ordinary = await createVendor(t, { name: "Dlamini Fresh Produce" });
+    expect((await t.deps.identity.vendors.get(ordinary.id))?.status).toBe("active");
+    expect(await matchOf(ordinary.id)).toBeUndefined();
+  });
+
   test("clear: audited, the user unfrozen; a second decision is 409", async () => {
     const match = await matchOf(listedUser.id);
     const res = await t.request("POST", `/admin/v1/sanctions/matches/${match.id}/clear`, {
