@@ -11,6 +11,53 @@ import { int, list } from "./shared";
 /** The UN Security Council Consolidated List; it answers 302 to the file itself. */
 export const UN_SANCTIONS_URL = "https://scsanctions.un.org/resources/xml/en/consolidated.xml";
 
+/**
+ * Words of business names, common among our vendors and on the list's entities: like common given names, none of
+ * them carries a match alone ("Shop 3f2a1b" is not "Haji Abdul Basir Exchange Shop"). Listed entities still match
+ * on their distinctive words, or whole.
+ */
+export const DEFAULT_SANCTIONS_GENERIC_WORDS = [
+  "shop",
+  "store",
+  "stores",
+  "supermarket",
+  "market",
+  "spaza",
+  "tuckshop",
+  "butchery",
+  "bakery",
+  "restaurant",
+  "takeaway",
+  "takeaways",
+  "salon",
+  "hardware",
+  "pharmacy",
+  "garage",
+  "taxi",
+  "general",
+  "dealer",
+  "dealers",
+  "trading",
+  "traders",
+  "company",
+  "co",
+  "corp",
+  "corporation",
+  "limited",
+  "ltd",
+  "pty",
+  "inc",
+  "llc",
+  "enterprise",
+  "enterprises",
+  "group",
+  "holdings",
+  "services",
+  "exchange",
+  "centre",
+  "center",
+];
+
 /** Given names common on the list and among our users: none of them carries a match alone. */
 export const DEFAULT_SANCTIONS_COMMON_NAMES = [
   "mohammed",
@@ -82,6 +129,7 @@ export const complianceEnv = z.object({
   KESHLESS_SANCTIONS_JOINED_MATCH: share.default(0.95),
   KESHLESS_SANCTIONS_UNMATCHED_PENALTY: share.default(0.25),
   KESHLESS_SANCTIONS_COMMON_NAMES: z.string().optional(),
+  KESHLESS_SANCTIONS_GENERIC_WORDS: z.string().optional(),
   KESHLESS_SANCTIONS_COMMON_ENTRIES: int(2, 10_000).default(20),
   KESHLESS_SANCTIONS_DOB_TOLERANCE_YEARS: int(0, 20).default(2),
   KESHLESS_SANCTIONS_DOB_PENALTY: share.default(0.25),
@@ -108,9 +156,12 @@ export const complianceEnv = z.object({
 export type ComplianceEnv = z.infer<typeof complianceEnv>;
 
 export function complianceSettings(e: ComplianceEnv) {
-  const commonNames = e.KESHLESS_SANCTIONS_COMMON_NAMES
-    ? list(e.KESHLESS_SANCTIONS_COMMON_NAMES)
-    : DEFAULT_SANCTIONS_COMMON_NAMES;
+  const commonNames = [
+    ...(e.KESHLESS_SANCTIONS_COMMON_NAMES ? list(e.KESHLESS_SANCTIONS_COMMON_NAMES) : DEFAULT_SANCTIONS_COMMON_NAMES),
+    ...(e.KESHLESS_SANCTIONS_GENERIC_WORDS
+      ? list(e.KESHLESS_SANCTIONS_GENERIC_WORDS)
+      : DEFAULT_SANCTIONS_GENERIC_WORDS),
+  ];
   return {
     sanctions: {
       /** Set: downloaded from here. Unset: the development simulator when simulators are on, else the UN's URL. */

@@ -217,3 +217,58 @@ export function eswatiniNames(seed = 268): string[] {
   }
   return names;
 }
+
+/** Words vendors' trading names are made of here: places, families, trades, legal forms. */
+const PLACES = [
+  "Mbabane",
+  "Manzini",
+  "Matsapha",
+  "Siteki",
+  "Nhlangano",
+  "Piggs Peak",
+  "Ezulwini",
+  "Lobamba",
+  "Big Bend",
+  "Hlathikhulu",
+];
+const TRADES = [
+  "General Dealer",
+  "Butchery",
+  "Supermarket",
+  "Hardware",
+  "Bakery",
+  "Salon",
+  "Takeaways",
+  "Spaza Shop",
+  "Taxi Services",
+  "Trading",
+  "Fresh Produce",
+  "Pharmacy",
+  "Garage",
+  "Tuckshop",
+  "Exchange Shop",
+  "Investments Pty Ltd",
+  "Holdings",
+  "Enterprises",
+  "Corporation",
+  "Market Stall",
+];
+
+/**
+ * 400 ordinary vendor names — a family or a town and a trade ("Dlamini General Dealer", "Manzini Butchery"), and
+ * the tests' own "Shop 3fa2b1" — none of which a listed entity's shared generic words may flag.
+ */
+export function eswatiniBusinessNames(seed = 2680): string[] {
+  const next = random(seed);
+  const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!;
+  const names = new Set<string>();
+  for (const trade of TRADES) for (const who of [...SURNAMES, ...PLACES].slice(0, 15)) names.add(`${who} ${trade}`);
+  while (names.size < 350) names.add(`${pick([...SURNAMES, ...PLACES])} ${pick(TRADES)}`);
+  for (let i = 0; i < 50; i++)
+    names.add(
+      `Shop ${Math.floor(next() * 0xffffff)
+        .toString(16)
+        .padStart(6, "0")}`,
+    );
+  return [...names];
+}

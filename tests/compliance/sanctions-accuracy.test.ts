@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { buildIndex, listedNames, screenQuery } from "../../src/compliance/sanctions-matcher";
 import { parseConsolidatedList } from "../../src/compliance/sanctions-parse";
 import { loadConfig } from "../../src/config";
-import { eswatiniNames, listedVariants, VARIANT_KINDS, type VariantKind } from "./accuracy-set";
+import { eswatiniBusinessNames, eswatiniNames, listedVariants, VARIANT_KINDS, type VariantKind } from "./accuracy-set";
 import { REAL_LIST } from "./list-server";
 
 /**
@@ -69,6 +69,18 @@ describe("sanctions screening accuracy", () => {
   test("≤ 1% of ordinary Eswatini names flagged", () => {
     expect(ordinary.length).toBeGreaterThanOrEqual(800);
     expect(hits.length / ordinary.length).toBeLessThanOrEqual(0.01);
+  });
+
+  test("≤ 1% of ordinary vendor names flagged: a generic business word never carries a match alone", () => {
+    const businesses = eswatiniBusinessNames();
+    expect(businesses.length).toBeGreaterThanOrEqual(400);
+    const flaggedBusinesses = businesses.filter((name) => flagged(name).length);
+    console.log(
+      `ordinary vendor names flagged: ${flaggedBusinesses.length} of ${businesses.length}`,
+      flaggedBusinesses,
+    );
+    expect(flaggedBusinesses.length / businesses.length).toBeLessThanOrEqual(0.01);
+    expect(flagged("Shop e21212")).toEqual([]);
   });
 
   test("a given name shared with listed people never carries a match alone", () => {
