@@ -154,7 +154,8 @@ export async function raiseAlert(
       details: {
         rule: input.rule.id,
         subject: { type: input.subject.type, id: input.subject.id },
-        evidence: input.evidence,
+        // The ids are the alert's evidence rows; the audit row says how many, not all of a busy vendor's day again.
+        evidence: { kind: input.evidence.kind, count: input.evidence.ids.length },
         newHits: count,
         hits: row!.hits,
         priority: row!.priority,
