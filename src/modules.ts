@@ -19,6 +19,7 @@ import type { ModuleDefinition, RouteGroup, Worker } from "./module";
 import { notificationsModule } from "./notifications/module";
 import { opsModule } from "./ops/module";
 import { paymentsModule } from "./payments/module";
+import { reportsModule } from "./reports/module";
 import { storageModule } from "./storage/module";
 import { ussdModule } from "./ussd/module";
 import { webhooksModule } from "./webhooks/module";
@@ -44,6 +45,7 @@ export const MODULES = [
   airtimeModule,
   ussdModule,
   kycModule,
+  reportsModule,
   jobsModule,
   opsModule,
 ] as const;
@@ -133,6 +135,7 @@ export async function buildSystem(config: Config, overrides: CoreOverrides = {})
   const airtime = install(airtimeModule, { ledger, payments: payments.payments, identity, notifications, audit });
   const ussd = install(ussdModule, { identity, payments: payments.payments, withdrawals, airtime, audit });
   const kyc = install(kycModule, { identity, audit, notifications, storage, compliance, payments });
+  const reports = install(reportsModule, { storage: storage.storage });
   const before = [...installed];
   const jobs = install(jobsModule, {
     jobs: before.flatMap((m) => m.jobs),
@@ -167,6 +170,7 @@ export async function buildSystem(config: Config, overrides: CoreOverrides = {})
     jobs,
     storage: storage.storage,
     kyc,
+    reports,
   };
   // Tests move time for every module at once by assigning `system.now`.
   Object.defineProperty(system, "now", {

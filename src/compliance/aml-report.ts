@@ -1,5 +1,6 @@
 import { and, asc, eq, gte, inArray, lt } from "drizzle-orm";
 import type { Database } from "../db/client";
+import { csvCell } from "../lib/csv";
 import { transactions } from "../payments/schema";
 import { amlAlertEvidence, amlAlerts } from "./schema";
 
@@ -27,17 +28,6 @@ const COLUMNS = [
   "sanctions_match_ids",
   "note",
 ];
-
-/**
- * RFC 4180 quoting; a cell a spreadsheet would run as a formula (= + - @, tab, CR) is prefixed with `'`
- * (OWASP's CSV injection advice): names and notes are typed by people.
- */
-export function csvCell(value: string | number | null): string {
-  if (value === null) return "";
-  let text = String(value);
-  if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 export async function strCsv(database: Pick<Database, "db">, range: { from: Date; to: Date }): Promise<string> {
   const { db } = database;

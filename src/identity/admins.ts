@@ -36,6 +36,9 @@ const toAdmin = (r: Row): Admin => ({
 
 const badLogin = () => new AppError("UNAUTHENTICATED", "The email, password or code is wrong.");
 
+const otpauthUrl = (email: string, secret: string) =>
+  `otpauth://totp/${encodeURIComponent(`Keshless:${email}`)}?secret=${secret}&issuer=Keshless&algorithm=SHA1&digits=6&period=30`;
+
 /** Admins: email + password (argon2id) + TOTP (RFC 6238), one role each. */
 export function createAdmins(deps: IdentityDeps, tools: { passwords: Passwords; tokens: TokenService }) {
   const { passwords, tokens } = tools;
@@ -113,12 +116,7 @@ export function createAdmins(deps: IdentityDeps, tools: { passwords: Passwords; 
         undefined,
         "admins.create",
       );
-      const label = encodeURIComponent(`Keshless:${email}`);
-      return {
-        ...toAdmin(r),
-        totpSecret,
-        otpauthUrl: `otpauth://totp/${label}?secret=${totpSecret}&issuer=Keshless&algorithm=SHA1&digits=6&period=30`,
-      };
+      return { ...toAdmin(r), totpSecret, otpauthUrl: otpauthUrl(email, totpSecret) };
     } catch (error) {
       if (sqlState(error) === "23505") throw new AppError("CONFLICT", "An admin with that email already exists.");
       throw error;
@@ -200,6 +198,43 @@ export function createAdmins(deps: IdentityDeps, tools: { passwords: Passwords; 
     );
   }
 
+  /**
+   * A new admin's first sign-in: with the right email and password, and only while the admin has never signed
+   * in, the otpauth:// URL of their TOTP secret, for the dashboard to show as a QR. The password counts toward
+   * the same lock as sign-ins; every refusal answers alike, so this is no oracle for which emails are admins'
+   * or which passwords are right once an admin has signed in.
+   */
+  async function totpSetup({ ctx, input }: { ctx: RequestMeta; input: { email: string; password: string } }) {
+    const refused = () =>
+      new AppError("UNAUTHENTICATED", "The email or password is wrong, or the authenticator is already set up.");
+    await deps.rateLimiter.enforce(
+      [{ key: `admin-login:ip:${ctx.ip ?? "unknown"}`, limit: auth.authIpPerHour, periodSeconds: 3600 }],
+      deps.now(),
+    );
+    const email = input.email.trim().toLowerCase();
+    const [r] = await db.select().from(admins).where(eq(admins.email, email));
+    if (!r) {
+      await passwords.burn(input.password);
+      throw refused();
+    }
+    const attempt = await attemptLogin(deps, { kind: "admin", id: r.id }, ctx, async () =>
+      (await passwords.verify(input.password, r.passwordHash)) ? null : "wrong_password",
+    );
+    if (!attempt.ok) {
+      if (!attempt.compared) await passwords.burn(input.password);
+      throw refused();
+    }
+    // Once signed in, the TOTP guards the account: a right password here must not clear the count a TOTP
+    // guesser builds up at sign-in, so the slot it took stays counted.
+    if (r.lastLoginAt || r.status !== "active") throw refused();
+    await releaseAttempts(deps, loginLimit(deps, "admin"), r.id);
+    await deps.audit.record(
+      { action: "admin.totp.setup", actor: { type: "admin", id: r.id }, target: { type: "admin", id: r.id } },
+      ctx,
+    );
+    return { otpauthUrl: otpauthUrl(email, sealer.open(r.totpSecret)) };
+  }
+
   async function refresh({ ctx, input }: { ctx: RequestMeta; input: { refreshToken: string } }) {
     const { principalId, ...rest } = await tokens.refresh("admin", input.refreshToken, ctx);
     return { ...rest, admin: (await get(principalId))! };
@@ -240,7 +275,7 @@ export function createAdmins(deps: IdentityDeps, tools: { passwords: Passwords; 
     return (await get(input.adminId))!;
   }
 
-  return { get, list, create, login, refresh, disable };
+  return { get, list, create, login, totpSetup, refresh, disable };
 }
 
 export type AdminService = ReturnType<typeof createAdmins>;

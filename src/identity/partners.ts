@@ -6,6 +6,7 @@ import type { Executor } from "../db/client";
 import { queryRows } from "../db/client";
 import { withTransaction } from "../db/transaction";
 import { AppError } from "../http/errors";
+import { after, encodeCursor } from "../http/pagination";
 import { DEFAULT_PARTNER_SCOPES, PARTNER_SCOPES } from "../http/permissions";
 import { rateLimited } from "../http/rate-limit";
 import { constantTimeEqual, sha256Hex } from "../lib/crypto";
@@ -111,6 +112,22 @@ export function createPartners(deps: IdentityDeps) {
   async function get(id: string): Promise<Partner | undefined> {
     const [r] = await db.select().from(partners).where(eq(partners.id, id));
     return r ? { id: r.id, name: r.name, status: r.status as PartnerStatus } : undefined;
+  }
+
+  /** Newest first. Partners are a handful of banks and operators: no index beyond the primary key is needed. */
+  async function list(filter: { limit: number; cursor?: string }) {
+    const rows = await db
+      .select({ id: partners.id, name: partners.name, status: partners.status, createdAt: partners.createdAt })
+      .from(partners)
+      .where(filter.cursor ? after(filter.cursor, partners.createdAt, partners.id) : undefined)
+      .orderBy(desc(partners.createdAt), desc(partners.id))
+      .limit(filter.limit + 1);
+    const page = rows.slice(0, filter.limit);
+    const last = page[page.length - 1];
+    return {
+      data: page.map((r) => ({ id: r.id, name: r.name, status: r.status as PartnerStatus })),
+      nextCursor: rows.length > filter.limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    };
   }
 
   function checkScopes(scopes: string[]) {
@@ -720,6 +737,7 @@ export function createPartners(deps: IdentityDeps) {
 
   return {
     get,
+    list,
     create,
     requestCreate,
     keys,

@@ -1,3 +1,4 @@
+import type { z } from "@hono/zod-openapi";
 import type { RequestMeta } from "../http/context";
 
 /** What a job reports: its counts, and whether anything in it failed (a failed run is retried by the scheduler). */
@@ -25,7 +26,12 @@ export interface JobDefinition {
    */
   schedule: string;
   summary: string;
-  run(ctx: { meta: RequestMeta }): Promise<JobOutcome>;
+  /**
+   * The endpoint's query parameters (report generation's `?date=`): validated before anything runs, so bad input
+   * is a 400 and no run, and handed to `run` as `query`. The loop and the CLI run the job without any.
+   */
+  query?: z.ZodObject;
+  run(ctx: { meta: RequestMeta; query?: Record<string, unknown> }): Promise<JobOutcome>;
   /**
    * In-process loop: the cheap check of whether there is anything to do, made on every tick of the schedule —
    * or every `everyMs` instead, for work that must be looked at more often than a cron can say.

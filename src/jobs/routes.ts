@@ -46,6 +46,7 @@ export function jobRoutes(deps: { jobs: Jobs }) {
   const router = createRouter();
 
   for (const job of deps.jobs.definitions()) {
+    const params = deps.jobs.queryOf(job.name);
     router.openapi(
       createRoute({
         method: "post",
@@ -55,10 +56,16 @@ export function jobRoutes(deps: { jobs: Jobs }) {
         description: `Schedule: \`${job.schedule}\`. One run at a time across all instances: a second is 409. A failed run answers 500 with its jobRunId, and 503 when the database failed under it; running it again is safe.`,
         security: [{ jobSecret: [] }],
         middleware: [jobAuth] as const,
-        responses: { 200: jsonContent(jobResultSchema, "The run"), ...errorResponses(401, 409, 500, 503) },
+        ...(params ? { request: { query: params } } : {}),
+        responses: {
+          200: jsonContent(jobResultSchema, "The run"),
+          ...errorResponses(...(params ? [400] : []), 401, 409, 500, 503),
+        },
       }),
       async (c) => {
-        const run = await deps.jobs.runJob(job.name, "http", requestMeta(c));
+        // Validated by the route (a 400 before any run) when the job takes parameters.
+        const query = params ? (c.req.valid as (target: "query") => Record<string, unknown>)("query") : undefined;
+        const run = await deps.jobs.runJob(job.name, "http", requestMeta(c), query);
         if (run.status !== "succeeded")
           throw new AppError("INTERNAL", `The ${job.name} run did not complete cleanly; run it again.`, {
             jobRunId: run.id,

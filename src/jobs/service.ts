@@ -46,10 +46,15 @@ export function createJobs(deps: Core, jobs: readonly JobDefinition[]) {
   const stops: (() => void)[] = [];
   const inFlight = new Set<Promise<unknown>>();
 
-  async function runJob(name: string, trigger: JobTrigger, meta: RequestMeta = {}): Promise<JobRun> {
+  async function runJob(
+    name: string,
+    trigger: JobTrigger,
+    meta: RequestMeta = {},
+    query?: Record<string, unknown>,
+  ): Promise<JobRun> {
     const job = findJob(name);
     if (!job) throw new AppError("NOT_FOUND", `No job is named ${name}.`);
-    return runner.run(name, () => job.run({ meta }), {
+    return runner.run(name, () => job.run({ meta, ...(query ? { query } : {}) }), {
       trigger,
       ...(meta.requestId ? { requestId: meta.requestId } : {}),
     });
@@ -124,6 +129,8 @@ export function createJobs(deps: Core, jobs: readonly JobDefinition[]) {
 
   return {
     runJob,
+    /** The query parameters a job's endpoint takes, if any (JobDefinition.query). */
+    queryOf: (name: string) => findJob(name)?.query,
     list: runner.list,
     get: runner.get,
     latest: runner.latest,

@@ -12,3 +12,18 @@ export function usagePeriods(at: Date): { day: string; month: string } {
   const local = eswatiniIso(at);
   return { day: `d:${local.slice(0, 10)}`, month: `m:${local.slice(0, 7)}` };
 }
+
+const DAY_MS = 86_400_000;
+
+/** The local calendar day `at` falls on, "2026-11-26". */
+export const eswatiniDay = (at: Date): string => eswatiniIso(at).slice(0, 10);
+
+/** The local day before the one `at` falls on: what a daily job run after midnight covers. */
+export const previousEswatiniDay = (at: Date): string => eswatiniDay(new Date(at.getTime() - DAY_MS));
+
+/** The instants a local day "2026-11-26" covers, [from, to): 2026-11-25T22:00Z to 2026-11-26T22:00Z. */
+export function eswatiniDayRange(day: string): { from: Date; to: Date } {
+  const from = new Date(Date.parse(`${day}T00:00:00Z`) - ESWATINI_OFFSET_MS);
+  if (Number.isNaN(from.getTime())) throw new TypeError(`Not a calendar day: ${JSON.stringify(day)}.`);
+  return { from, to: new Date(from.getTime() + DAY_MS) };
+}

@@ -31,7 +31,8 @@ export type IdPrefix =
   | "crd"
   | "fnd"
   | "snm"
-  | "aml";
+  | "aml"
+  | "rpt";
 
 export function newId(prefix: IdPrefix, length = 20): string {
   const bytes = randomBytes(length);

@@ -79,3 +79,14 @@ export const instantField = z
     description: "ISO 8601 date-time with Z or an offset, or a date (midnight UTC); years 1900–9999",
     example: "2024-06-01T00:00:00Z",
   });
+
+/** A calendar day, exactly "YYYY-MM-DD" and one that exists (2024-02-30 does not), as a string. */
+export const dayField = z
+  .string()
+  .max(10)
+  .refine((value) => /^\d{4}-\d{2}-\d{2}$/.test(value) && parseInstant(value) !== undefined, {
+    message: "a calendar day, YYYY-MM-DD",
+    // A refinement chained after this one may read the value as a day: it runs only on one.
+    abort: true,
+  })
+  .openapi({ type: "string", format: "date", example: "2026-11-26" });

@@ -23,13 +23,22 @@ export function allocate(total: bigint, weights: bigint[]): bigint[] {
   return parts;
 }
 
-/** Formats cents for people: 150 → "E1.50". */
-export function formatAmount(cents: number | bigint, currency: Currency | string = "SZL"): string {
+/**
+ * Formats cents for people: 150 → "E1.50". `grouped` puts thousands separators in (123450 → "E1,234.50"), for
+ * reports read in a spreadsheet; SMS bodies stay short without them.
+ */
+export function formatAmount(
+  cents: number | bigint,
+  currency: Currency | string = "SZL",
+  options: { grouped?: boolean } = {},
+): string {
   const value = BigInt(cents);
   const sign = value < 0n ? "-" : "";
   const abs = value < 0n ? -value : value;
   const symbol = currency === "SZL" ? "E" : `${currency} `;
-  return `${sign}${symbol}${abs / 100n}.${String(abs % 100n).padStart(2, "0")}`;
+  const whole = String(abs / 100n);
+  const shown = options.grouped ? whole.replace(/\B(?=(\d{3})+$)/g, ",") : whole;
+  return `${sign}${symbol}${shown}.${String(abs % 100n).padStart(2, "0")}`;
 }
 
 /**

@@ -97,6 +97,20 @@ export function adminPartnerRoutes(deps: { identity: Identity }) {
   router.openapi(
     createRoute({
       method: "get",
+      path: "/admin/v1/partners",
+      tags: ["admin: partners"],
+      summary: "Partners, newest first",
+      security: bearer,
+      middleware: [adminAuth("partners:read")] as const,
+      request: { query: paginationQuery },
+      responses: { 200: jsonContent(listOf(partnerSchema), "A page"), ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => c.json(await deps.identity.partners.list(c.req.valid("query")), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: "get",
       path: "/admin/v1/partners/{id}",
       tags: ["admin: partners"],
       summary: "One partner, with its funding limit and what it has used",

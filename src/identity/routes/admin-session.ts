@@ -30,6 +30,25 @@ export function adminSessionRoutes(deps: { identity: Identity }) {
   router.openapi(
     createRoute({
       method: "post",
+      path: "/admin/v1/auth/totp-setup",
+      security: [],
+      tags: ["admin: sign-in"],
+      summary: "First sign-in: the authenticator's otpauth:// URL (for a QR), while the admin has never signed in",
+      description:
+        "With the email and the password the admin was given. Refused alike (401) for a wrong email or password " +
+        "and for an admin who has already signed in once; wrong passwords count toward the sign-in lock.",
+      request: jsonBody(z.object({ email: emailField, password: passwordField }).openapi("AdminTotpSetupRequest")),
+      responses: {
+        200: jsonContent(z.object({ otpauthUrl: z.string() }).openapi("AdminTotpSetup"), "Scan it, then sign in"),
+        ...errorResponses(400, 401, 403, 429),
+      },
+    }),
+    async (c) => c.json(await deps.identity.admins.totpSetup({ ctx: requestMeta(c), input: c.req.valid("json") }), 200),
+  );
+
+  router.openapi(
+    createRoute({
+      method: "post",
       path: "/admin/v1/auth/refresh",
       security: [],
       tags: ["admin: sign-in"],
