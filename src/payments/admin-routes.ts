@@ -118,6 +118,24 @@ const ledgerAccountSchema = z
   })
   .openapi("LedgerAccount");
 
+const volumeSchema = z
+  .object({
+    from: z.string().openapi({ description: "The first local day's first instant" }),
+    to: z.string().openapi({ description: "The instant after today's last" }),
+    days: z.array(
+      z.object({
+        date: z.string().openapi({ format: "date", description: "Local day (Africa/Mbabane)" }),
+        type: z.string().openapi({ example: "payment" }),
+        currency: z.string(),
+        count: z.number().int(),
+        amount: z.number().int().openapi({ description: "cents" }),
+        fees: z.number().int().openapi({ description: "cents" }),
+      }),
+    ),
+    activeUsers: z.object({ today: z.number().int(), range: z.number().int() }),
+  })
+  .openapi("TransactionVolume");
+
 const searchQuery = paginationQuery.extend({
   userId: z.string().max(64).optional(),
   vendorId: z.string().max(64).optional(),
@@ -215,6 +233,23 @@ export function paymentAdminRoutes(deps: { audit: Audit; paymentsAdmin: Payments
       });
       return c.json(approval, 202);
     },
+  );
+
+  router.openapi(
+    createRoute({
+      method: "get",
+      path: "/admin/v1/overview/volume",
+      tags,
+      summary: "Completed transactions' count, amount and fees per local day and type, and active users (the overview)",
+      description:
+        "The last `days` local days (Africa/Mbabane), today included and so partial. Active users: distinct users " +
+        "who paid or were paid in a completed transaction today, and over the whole range.",
+      security: bearer,
+      middleware: [adminAuth("transactions:read")] as const,
+      request: { query: z.object({ days: z.coerce.number().int().min(1).max(90).default(30) }) },
+      responses: { 200: jsonContent(volumeSchema, "The volume"), ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => c.json(await deps.paymentsAdmin.volume(c.req.valid("query").days), 200),
   );
 
   router.openapi(

@@ -6,6 +6,7 @@ import type { Ledger } from "../ledger";
 import type { Notifications } from "../notifications";
 import type { Webhooks } from "../webhooks";
 import { searchTransactions, type TransactionFilter, transactionDetail } from "./admin-search";
+import { transactionVolume } from "./admin-volume";
 import { type AccountFilter, listAccounts, trialBalance } from "./ledger-views";
 import { requestReversal, reversalKind } from "./reversals";
 import type { Payments } from "./service";
@@ -33,6 +34,7 @@ export function createPaymentsAdmin(deps: PaymentsAdminDeps) {
   return {
     search: (filter: TransactionFilter) => searchTransactions(deps, filter),
     detail: (id: string) => transactionDetail(deps, id),
+    volume: (days: number) => transactionVolume(deps, days),
     trialBalance: () => trialBalance(deps),
     accounts: (filter: AccountFilter) => listAccounts(deps.database.db, filter),
     requestReversal: (args: Parameters<typeof requestReversal>[1]) => requestReversal(deps, args),
