@@ -17,7 +17,10 @@ export function createApp(system: System) {
 
   app.use("*", requestContext(system.core));
   app.use("*", methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }));
-  app.use("*", secureHeaders());
+  const headers = secureHeaders();
+  // A signed storage URL is its own access control, and the dashboard (another origin) shows KYC images from it.
+  const storageHeaders = secureHeaders({ crossOriginResourcePolicy: "cross-origin" });
+  app.use("*", (c, next) => (c.req.path.startsWith("/storage/") ? storageHeaders(c, next) : headers(c, next)));
   app.use(
     "*",
     cors({
