@@ -490,3 +490,31 @@ describe("access", () => {
     expect(res.text).toStartWith("alert_id,rule,");
   });
 });
+
+describe("the day boundary", () => {
+  test("the next day opens with today's closing balances and moves nothing (the clock two days on)", async () => {
+    const realNow = t.deps.now;
+    const next = eswatiniDay(new Date(realNow().getTime() + 86_400_000));
+    // The job reads the day as begun by the app's clock; the admins' tokens do not outlive the move.
+    t.deps.now = () => new Date(realNow().getTime() + 2 * 86_400_000);
+    try {
+      expect((await runReportJob(t, `?date=${next}`)).status).toBe(200);
+    } finally {
+      t.deps.now = realNow;
+    }
+    const list = await reportsOf(finance.token, `?type=financial&from=${next}&to=${next}`);
+    const report = (await t.request("GET", `/admin/v1/reports/${list.json.data[0].id}`, { token: finance.token })).json;
+    const today = await byType("financial");
+    expect(report).toMatchObject({ date: next, complete: true });
+    expect(report.volumes).toEqual([]);
+    const opened = today.trialBalance.currencies[0].kinds.map((k: { kind: string; closing: number }) => ({
+      kind: k.kind,
+      opening: k.closing,
+      debits: 0,
+      credits: 0,
+      closing: k.closing,
+    }));
+    expect(report.trialBalance.currencies[0].kinds).toMatchObject(opened);
+    expect(report.eMoney).toEqual(today.eMoney);
+  });
+});
