@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { type AirtimeSlice, airtimeEnv, airtimeSettings } from "./airtime";
 import { type AuthSlice, authEnv, authSettings } from "./auth";
+import { type BackupsSlice, backupsEnv, backupsProblems, backupsSettings } from "./backups";
 import { type ComplianceSlice, complianceEnv, complianceProblems, complianceSettings } from "./compliance";
 import { type CoreSlice, coreEnv, coreSettings } from "./core";
 import { type HoldsSlice, holdsEnv, holdsSettings } from "./holds";
@@ -55,6 +56,7 @@ const envSchema = z.object({
   ...partnersEnv.shape,
   ...kycEnv.shape,
   ...complianceEnv.shape,
+  ...backupsEnv.shape,
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -72,7 +74,8 @@ export interface Config
     AirtimeSlice,
     PartnersSlice,
     KycSlice,
-    ComplianceSlice {
+    ComplianceSlice,
+    BackupsSlice {
   /** Secrets generated for this data dir because none were configured (development only). */
   generatedSecrets: string[];
 }
@@ -89,7 +92,7 @@ function devSecrets(dataDir: string): Record<string, string> {
     }
   }
   // A data dir from before a secret existed gets the new one added, keeping the others (and their tokens) valid.
-  const sizes = { KESHLESS_JOB_SECRET: 24, KESHLESS_JWT_SECRET: 48, KESHLESS_PIN_PEPPER: 48 };
+  const sizes = { KESHLESS_JOB_SECRET: 24, KESHLESS_JWT_SECRET: 48, KESHLESS_PIN_PEPPER: 48, KESHLESS_BACKUP_KEY: 32 };
   const missing = Object.entries(sizes).filter(([name]) => typeof secrets[name] !== "string");
   if (missing.length) {
     for (const [name, bytes] of missing) secrets[name] = randomBytes(bytes).toString("base64url");
@@ -140,12 +143,13 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       problems.push("KESHLESS_ERS360_PROXY_SECRET: required in production when the ERS360 proxy is used");
     problems.push(...kycProblems(e));
     problems.push(...complianceProblems(e));
+    problems.push(...backupsProblems(e));
     if (problems.length) throw new ConfigError(`invalid production configuration:\n  ${problems.join("\n  ")}`);
   }
 
   const core = coreSettings(e);
   const generated: string[] = [];
-  const missing = !e.KESHLESS_JOB_SECRET || !e.KESHLESS_JWT_SECRET || !e.KESHLESS_PIN_PEPPER;
+  const missing = !e.KESHLESS_JOB_SECRET || !e.KESHLESS_JWT_SECRET || !e.KESHLESS_PIN_PEPPER || !e.KESHLESS_BACKUP_KEY;
   const dev = missing ? devSecrets(core.dataDir) : {};
   const secret = (name: GeneratedSecret) => {
     if (e[name]) return e[name];
@@ -153,6 +157,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     return dev[name]!;
   };
 
+  if (!e.KESHLESS_BACKUP_KEY) generated.push("KESHLESS_BACKUP_KEY");
   // Notifications' check (KESHLESS_ENEZA_BODY) runs before airtime's (min <= max): with both wrong, the first is named.
   return {
     ...core,
@@ -168,6 +173,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     ...partnersSettings(e),
     ...kycSettings(e, secret("KESHLESS_JWT_SECRET")),
     ...complianceSettings(e),
+    ...backupsSettings(e, e, e.KESHLESS_BACKUP_KEY ?? dev.KESHLESS_BACKUP_KEY!),
     generatedSecrets: [...new Set(generated)],
   };
 }

@@ -36,6 +36,8 @@ const PRODUCTION = {
   KESHLESS_ERS360_PROXY_SECRET: "x".repeat(24),
   KESHLESS_STORAGE: "gcs",
   KESHLESS_GEMINI_API_KEY: "gemini-key",
+  KESHLESS_BACKUP_KEY: Buffer.alloc(32, 7).toString("base64"),
+  KESHLESS_GCP_PROJECT: "keshless-prod",
 };
 
 function configError(source: Record<string, string | undefined>): string {
@@ -67,6 +69,7 @@ describe("development", () => {
     const dir = freshDir();
     const first = loadConfig({ KESHLESS_DATA_DIR: dir });
     expect(first.generatedSecrets.sort()).toEqual([
+      "KESHLESS_BACKUP_KEY",
       "KESHLESS_JOB_SECRET",
       "KESHLESS_JWT_SECRET",
       "KESHLESS_PIN_PEPPER",
@@ -86,6 +89,7 @@ describe("development", () => {
       KESHLESS_JOB_SECRET: PRODUCTION.KESHLESS_JOB_SECRET,
       KESHLESS_JWT_SECRET: PRODUCTION.KESHLESS_JWT_SECRET,
       KESHLESS_PIN_PEPPER: PRODUCTION.KESHLESS_PIN_PEPPER,
+      KESHLESS_BACKUP_KEY: PRODUCTION.KESHLESS_BACKUP_KEY,
     });
     expect(config.generatedSecrets).toEqual([]);
     expect(config.secrets.jwt).toBe(PRODUCTION.KESHLESS_JWT_SECRET);
@@ -125,6 +129,8 @@ describe("a bad value stops boot, naming the variable", () => {
     ["KESHLESS_FEES", "{not json"],
     ["KESHLESS_FEES", '{"payment":{"bps":-1}}'],
     ["KESHLESS_SERIALIZABLE_MAX_RETRIES", "1.5"],
+    ["KESHLESS_BACKUP_KEY", Buffer.alloc(16).toString("base64")],
+    ["KESHLESS_BACKUP_PREVIOUS_KEYS", `old-key=${Buffer.alloc(32).toString("base64")}`],
   ];
   for (const [name, value] of cases)
     test(`${name}=${value}`, () => {
