@@ -408,6 +408,8 @@ describe("the funding limit", () => {
         KESHLESS_ERS360_ESWATINI_MOBILE_PASSWORD: "em-ers-password",
         KESHLESS_STORAGE: "gcs",
         KESHLESS_GEMINI_API_KEY: "gemini-key",
+        KESHLESS_BACKUP_KEY: Buffer.alloc(32, 7).toString("base64"),
+        KESHLESS_GCP_PROJECT: "keshless-prod",
       };
       expect(loadConfig(production).partners.defaultFundingLimit).toBe(0);
       expect(
