@@ -5,7 +5,7 @@ import { type Executor, queryRows } from "../db/client";
 import { idempotencyKeys } from "../http/idempotency";
 import { users, vendors } from "../identity/schema";
 import { kycSubmissions } from "../kyc/schema";
-import { ledgerAccounts, ledgerEntries, ledgerHolds, ledgerJournals } from "../ledger/schema";
+import { ledgerAccounts, ledgerBalances, ledgerEntries, ledgerHolds, ledgerJournals } from "../ledger/schema";
 import { notificationOutbox } from "../notifications/schema";
 import { transactions } from "../payments/schema";
 import { ussdSessions } from "../ussd/schema";
@@ -26,11 +26,23 @@ const at = (d: Date) => sql`${d.toISOString()}::timestamptz`;
 const within = (column: SQL, range: DayRange) => sql`${column} >= ${at(range.from)} and ${column} < ${at(range.to)}`;
 const n = (value: string | number | null | undefined) => Number(value ?? 0);
 
+/** Longer than any transaction runs: a journal dated before the day cannot have written an entry inside it later. */
+const JOURNAL_MARGIN_MS = 3_600_000;
+
 /**
  * The trial balance per currency and account kind: the balance at the day's start (opening), what the day's
  * entries debited and credited, and the balance at its end (closing). Entries are signed (positive credits).
+ *
+ * Read from the entries without summing the whole history: a shard's balance at an instant is `balance_after` of
+ * its last entry before it (shard rows are locked while an entry is written, so a shard's entries are in id and
+ * time order alike; ledger:verify checks every running balance), found backwards on the (account, shard, id)
+ * index; the day's entries are found through its journals (created_at index).
  */
 export async function trialBalanceRows(tx: Executor, range: DayRange) {
+  const balanceAt = (instant: Date) =>
+    sql`coalesce((select e.balance_after from ${ledgerEntries} e
+                   where e.account_id = b.account_id and e.shard = b.shard and e.created_at < ${at(instant)}
+                   order by e.id desc limit 1), 0)`;
   const rows = await queryRows<{
     currency: string;
     kind: string;
@@ -41,13 +53,22 @@ export async function trialBalanceRows(tx: Executor, range: DayRange) {
     closing: string;
   }>(
     tx,
-    sql`select a.currency, a.kind, count(distinct a.id)::int as accounts,
-               coalesce(sum(e.amount) filter (where e.created_at < ${at(range.from)}), 0)::text as opening,
-               coalesce(-sum(e.amount) filter (where e.created_at >= ${at(range.from)} and e.amount < 0), 0)::text as debits,
-               coalesce(sum(e.amount) filter (where e.created_at >= ${at(range.from)} and e.amount > 0), 0)::text as credits,
-               coalesce(sum(e.amount), 0)::text as closing
+    sql`with balances as (
+          select b.account_id, sum(${balanceAt(range.from)}) as opening, sum(${balanceAt(range.to)}) as closing
+            from ${ledgerBalances} b group by b.account_id),
+        moved as (
+          select e.account_id, coalesce(-sum(e.amount) filter (where e.amount < 0), 0) as debits,
+                 coalesce(sum(e.amount) filter (where e.amount > 0), 0) as credits
+            from ${ledgerJournals} j join ${ledgerEntries} e on e.journal_id = j.id
+           where ${within(sql`j.created_at`, { from: new Date(range.from.getTime() - JOURNAL_MARGIN_MS), to: range.to })}
+             and ${within(sql`e.created_at`, range)}
+           group by e.account_id)
+        select a.currency, a.kind, count(*)::int as accounts,
+               coalesce(sum(h.opening), 0)::text as opening, coalesce(sum(m.debits), 0)::text as debits,
+               coalesce(sum(m.credits), 0)::text as credits, coalesce(sum(h.closing), 0)::text as closing
           from ${ledgerAccounts} a
-          left join ${ledgerEntries} e on e.account_id = a.id and e.created_at < ${at(range.to)}
+          join balances h on h.account_id = a.id
+          left join moved m on m.account_id = a.id
          where a.created_at < ${at(range.to)}
          group by a.currency, a.kind
          order by a.currency, a.kind`,
