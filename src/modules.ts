@@ -17,6 +17,7 @@ import { ledgerModule } from "./ledger/module";
 import { CliError, type Command, type Flags } from "./lib/command";
 import type { ModuleDefinition, RouteGroup, Worker } from "./module";
 import { notificationsModule } from "./notifications/module";
+import { operationsModule } from "./operations/module";
 import { opsModule } from "./ops/module";
 import { paymentsModule } from "./payments/module";
 import { reportsModule } from "./reports/module";
@@ -45,6 +46,7 @@ export const MODULES = [
   airtimeModule,
   ussdModule,
   kycModule,
+  operationsModule,
   reportsModule,
   jobsModule,
   opsModule,
@@ -135,6 +137,7 @@ export async function buildSystem(config: Config, overrides: CoreOverrides = {})
   const airtime = install(airtimeModule, { ledger, payments: payments.payments, identity, notifications, audit });
   const ussd = install(ussdModule, { identity, payments: payments.payments, withdrawals, airtime, audit });
   const kyc = install(kycModule, { identity, audit, notifications, storage, compliance, payments });
+  const operations = install(operationsModule, { storage: storage.storage });
   const reports = install(reportsModule, { storage: storage.storage });
   const before = [...installed];
   const jobs = install(jobsModule, {
@@ -170,6 +173,7 @@ export async function buildSystem(config: Config, overrides: CoreOverrides = {})
     jobs,
     storage: storage.storage,
     kyc,
+    operations,
     reports,
   };
   // Tests move time for every module at once by assigning `system.now`.
