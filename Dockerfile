@@ -3,7 +3,8 @@
 # Bun runs the TypeScript directly: there is no build step, only production dependencies.
 
 ARG BUN_VERSION=1.4.4
-# pg_dump must be at least the server's major version: take it from PGDG, not the distribution's older client.
+# pg_dump and pg_restore (the backups, README "Disaster recovery") must be at least the server's major version:
+# take them from PGDG, not the distribution's older client. A backup run checks and refuses an older one.
 ARG PG_MAJOR=17
 
 FROM oven/bun:${BUN_VERSION}-slim AS deps
@@ -27,7 +28,8 @@ RUN set -eux; \
     apt-get install -y --no-install-recommends "postgresql-client-${PG_MAJOR}"; \
     apt-get purge -y --auto-remove curl; \
     rm -rf /var/lib/apt/lists/*; \
-    pg_dump --version
+    pg_dump --version; \
+    pg_restore --version
 
 WORKDIR /app
 # KESHLESS_ENV defaults to production so an image started without its configuration refuses to boot
