@@ -98,8 +98,9 @@ export async function heldAtClose(tx: Executor, range: DayRange) {
 
 /**
  * Money moved in the day by transaction type: every journal the ledger wrote in it (a held withdrawal counts on
- * the day it was posted), with its transaction's amount and fee, and what the journal itself moved on the fee
- * revenue account (a reversal gives the fee back: negative). A journal with no transaction row is listed by its
+ * the day it was posted), with its transaction's amount and fee — a reversal's fee is the one it gave back, so it
+ * counts negative and the fees reconcile with the ledger — and what the journal itself moved on the fee revenue
+ * account. A journal with no transaction row is listed by its
  * ledger kind, so nothing that moved money is left out.
  */
 export async function volumeRows(tx: Executor, range: DayRange) {
@@ -113,7 +114,7 @@ export async function volumeRows(tx: Executor, range: DayRange) {
   }>(
     tx,
     sql`select coalesce(t.type, 'journal:' || j.kind) as type, coalesce(t.currency, f.currency, 'SZL') as currency,
-               count(*)::int as count, coalesce(sum(t.amount), 0)::text as amount, coalesce(sum(t.fee), 0)::text as fees,
+               count(*)::int as count, coalesce(sum(t.amount), 0)::text as amount, coalesce(sum(case when t.type = 'reversal' then -t.fee else t.fee end), 0)::text as fees,
                coalesce(sum(f.fee_revenue), 0)::text as fee_revenue
           from ${ledgerJournals} j
           left join ${transactions} t on t.id = j.id

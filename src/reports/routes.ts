@@ -42,7 +42,7 @@ const financialSchema = z
       balanced: z.boolean().openapi({ description: "The trial balance sums to zero in every currency" }),
       transactions: count,
       volume: cents("What the day's journals moved (their transactions' amounts)"),
-      fees: cents("The fees those transactions carried"),
+      fees: cents("The fees those transactions carried (a reversal's, given back, negative)"),
       feeRevenue: cents("What they moved on the fee revenue account (reversals give fees back)"),
       eMoneyOutstanding: cents("Every user and vendor wallet at the day's end, holds included"),
       float: cents("The partners' settlement (float) accounts at the day's end"),
