@@ -280,6 +280,21 @@ export function createBackups(deps: BackupsDeps) {
   }
 
   /**
+   * Whether a cleanup would find anything to delete, from the listing alone (no backup is read): the in-process
+   * loop's test, so that once one instance (or Cloud Scheduler) has cleaned up, the others do not each read the
+   * newest backup again. The newest of each kind counts as kept, as it would be if it verifies.
+   */
+  async function cleanupDue(): Promise<boolean> {
+    const now = deps.now();
+    for (const kind of Object.keys(BACKUP_PREFIXES) as BackupKind[]) {
+      const backups = await list(kind);
+      const newest = backups[0]?.object;
+      if (planRetention(backups, now, settings.retention, new Set(newest ? [newest] : [])).delete.length) return true;
+    }
+    return false;
+  }
+
+  /**
    * Deletes what the retention rules do not keep, per kind. Kept whatever the rules say: the newest backup that
    * decrypts end to end (so the cleanup also proves, daily, that the latest backup is whole), and every backup a
    * restore or verify holds a lease on. A kind none of whose backups verifies is left untouched, and the run fails.
@@ -332,6 +347,7 @@ export function createBackups(deps: BackupsDeps) {
     verify,
     restoreDatabase,
     cleanup,
+    cleanupDue,
     seal,
     open,
     leased,

@@ -73,7 +73,7 @@ export const operationsModule = defineModule({
         async run({ query }) {
           return backups.cleanup({ dryRun: query?.dryRun === "true" });
         },
-        loop: { due: async () => true },
+        loop: { due: backups.cleanupDue },
       },
     ];
   },

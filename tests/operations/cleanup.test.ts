@@ -87,12 +87,15 @@ describe("cleanup on three years of nightly backups", () => {
   });
 
   test("the run deletes exactly that and keeps exactly the rest, the newest good secrets backup included", async () => {
+    // The in-process loop's test, from the listing alone: there is work before the run, none after.
+    expect(await backups.cleanupDue()).toBe(true);
     const res = await cleanup();
     expect(res.status).toBe(200);
     expect(res.json.summary.dryRun).toBe(false);
     expect([...res.json.summary.deleted].sort()).toEqual([...expectedDeleted].sort());
     expect(res.json.summary.newestGood.secrets).toBe([...names].find(([, v]) => v === "secrets 2026-09-10")![0]);
     expect(await listed()).toEqual(expectedKept);
+    expect(await backups.cleanupDue()).toBe(false);
     // Again: nothing more to delete.
     const again = await cleanup();
     expect(again.json.summary.deleted).toEqual([]);
