@@ -39,16 +39,31 @@ export function schedulerDefinitions(jobs: Pick<Jobs, "definitions">, baseUrl: s
   }));
 }
 
+/** `--query` as the job's endpoint would take it (`date=…&dryRun=true`), or a CliError naming what is wrong. */
+function jobQuery(jobs: Pick<Jobs, "querySchema">, name: string, raw: string | undefined) {
+  if (raw === undefined) return undefined;
+  const schema = jobs.querySchema(name);
+  if (!schema) throw new CliError(`${name} takes no --query`);
+  const parsed = schema.safeParse(Object.fromEntries(new URLSearchParams(raw)));
+  if (!parsed.success)
+    throw new CliError(
+      `--query: ${parsed.error.issues.map((i) => `${i.path.join(".") || "query"} ${i.message}`).join("; ")}`,
+    );
+  return parsed.data as Record<string, unknown>;
+}
+
 /** The jobs, and the URL Cloud Scheduler reaches them at unless told otherwise (KESHLESS_PUBLIC_URL). */
 export type JobsWithUrl = Jobs & { publicUrl: string };
 
 export const jobCommands: Record<string, Command<JobsWithUrl>> = {
   "job:run": {
     describe:
-      "run a scheduled job now: --name approval-expiry|airtime-reconcile|retention|… (one run at a time, recorded)",
-    flags: ["name"],
+      "run a scheduled job now: --name report-generation|backup|backup-cleanup|… [--query 'date=2026-12-01'] — the endpoint's query parameters, validated as the endpoint does (one run at a time, recorded)",
+    flags: ["name", "query"],
     run: async (jobs, flags) => {
-      const run = await jobs.runJob(requireFlag(flags, "name"), "cli", { actor: { type: "system", id: "cli" } });
+      const name = requireFlag(flags, "name");
+      const query = jobQuery(jobs, name, flags.query);
+      const run = await jobs.runJob(name, "cli", { actor: { type: "system", id: "cli" } }, query);
       return { result: { jobRunId: run.id, status: run.status, summary: run.summary }, ok: run.status === "succeeded" };
     },
   },

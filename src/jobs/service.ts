@@ -129,6 +129,8 @@ export function createJobs(deps: Core, jobs: readonly JobDefinition[]) {
 
   return {
     runJob,
+    /** The query parameters a job's endpoint takes (undefined: none), for callers other than its route. */
+    querySchema: (name: string) => findJob(name)?.query,
     /** The query parameters a job's endpoint takes, if any (JobDefinition.query). */
     queryOf: (name: string) => findJob(name)?.query,
     list: runner.list,

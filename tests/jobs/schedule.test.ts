@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, jest, test } from "bun:test";
+import { runCommand } from "../../src/cli";
 import type { JobDefinition } from "../../src/jobs/definition";
 import { jobsModule } from "../../src/jobs/module";
-import { createJobs } from "../../src/jobs/service";
+import { createJobs, parseSchedule } from "../../src/jobs/service";
 import { createTestContext } from "../support/harness";
 import { moneyKit } from "../withdrawals/kit";
 
@@ -148,5 +149,69 @@ describe("job schedules", () => {
     }
     await jobs.stop();
     expect(ticks).toEqual(["2026-03-10T00:30:30.000Z", "2026-03-11T00:30:30.000Z"]);
+  });
+});
+
+describe("bun run cli jobs:schedule", () => {
+  /** Every job API.md "Scheduled jobs" names, and the two the platform added (airtime, retention). */
+  const EXPECTED_PATHS = [
+    "/backup-jobs/backup",
+    "/backup-jobs/secrets",
+    "/backup-jobs/cleanup",
+    "/sanctions-jobs/sync",
+    "/report-jobs/generate",
+    "/jobs/alert-escalation",
+    "/jobs/approval-expiry",
+    "/jobs/airtime-reconcile",
+    "/jobs/retention",
+  ];
+
+  test("prints one Cloud Scheduler HTTP job per registered job: cron, Africa/Mbabane, the URL, the header — never the secret", async () => {
+    const { result, ok } = await runCommand(t.deps, "jobs:schedule", { url: "https://api.keshless.test/" });
+    expect(ok).toBe(true);
+    const { data } = result as { data: Record<string, any>[] };
+    const registry = t.deps.jobs.definitions();
+    expect(data.map((d) => d.path).sort()).toEqual(registry.map((j) => j.path).sort());
+    for (const path of EXPECTED_PATHS) expect(data.map((d) => d.path)).toContain(path);
+    for (const d of data) {
+      const job = registry.find((j) => j.path === d.path)!;
+      expect(d).toMatchObject({
+        name: `keshless-${job.name}`,
+        schedule: job.schedule,
+        timeZone: "Africa/Mbabane",
+        uri: `https://api.keshless.test${job.path}`,
+        httpMethod: "POST",
+        headers: { "X-Job-Secret": "secret:KESHLESS_JOB_SECRET" },
+      });
+      // Each cron is one Cloud Scheduler takes (the registry refuses any other at boot).
+      expect(() => parseSchedule(job)).not.toThrow();
+    }
+    expect(JSON.stringify(result)).not.toContain(t.deps.config.secrets.job);
+  });
+
+  test("defaults to KESHLESS_PUBLIC_URL and refuses a URL that is not one", async () => {
+    const { result } = await runCommand(t.deps, "jobs:schedule", {});
+    const [first] = (result as { data: { uri: string; path: string }[] }).data;
+    expect(first!.uri).toBe(`${t.deps.config.storage.publicUrl}${first!.path}`);
+    await expect(runCommand(t.deps, "jobs:schedule", { url: "not a url" })).rejects.toThrow("--url");
+    await expect(runCommand(t.deps, "jobs:schedule", { url: "ftp://api.keshless.test" })).rejects.toThrow("--url");
+  });
+});
+
+describe("bun run cli job:run --query", () => {
+  test("passes the endpoint's query parameters, validated as the endpoint validates them", async () => {
+    const day = "2026-01-15";
+    const { result, ok } = await runCommand(t.deps, "job:run", {
+      name: "report-generation",
+      query: `date=${day}`,
+    });
+    expect(ok).toBe(true);
+    expect((result as { summary: { date: string } }).summary.date).toBe(day);
+    await expect(runCommand(t.deps, "job:run", { name: "report-generation", query: "date=yesterday" })).rejects.toThrow(
+      "--query: date",
+    );
+    await expect(runCommand(t.deps, "job:run", { name: "retention", query: "x=1" })).rejects.toThrow(
+      "retention takes no --query",
+    );
   });
 });
