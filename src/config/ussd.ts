@@ -2,12 +2,20 @@ import { z } from "zod";
 import { int } from "./shared";
 
 /** USSD (issue 7). Times in seconds unless named _MS. The shared gateway secret is in secrets.ts. */
+
+/** The code subscribers dial, as the operator assigns it; the website and the simulator show this one. */
+export const DEFAULT_USSD_CODE = "*247#";
+
 export const ussdEnv = z.object({
   KESHLESS_USSD_GATEWAY_SECRET_MTN: z.string().min(16).optional(),
   KESHLESS_USSD_GATEWAY_SECRET_AT: z.string().min(16).optional(),
   KESHLESS_USSD_SESSION_TTL: int(30, 3600).default(180),
   KESHLESS_USSD_RETRY_WINDOW_MS: int(0, 60_000).default(1500),
   KESHLESS_USSD_TERMS_URL: z.string().min(1).max(40).default("keshless.co.sz/terms"),
+  KESHLESS_USSD_CODE: z
+    .string()
+    .regex(/^\*\d{2,6}(\*\d{1,6})*#$/, "a USSD code such as *247#")
+    .default(DEFAULT_USSD_CODE),
 });
 export type UssdEnv = z.infer<typeof ussdEnv>;
 
@@ -24,6 +32,8 @@ export function ussdSettings(e: UssdEnv) {
        */
       retryWindowMs: e.KESHLESS_USSD_RETRY_WINDOW_MS,
       termsUrl: e.KESHLESS_USSD_TERMS_URL,
+      /** What subscribers dial (gateways route it to us; the menus do not depend on it). */
+      code: e.KESHLESS_USSD_CODE,
     },
   };
 }

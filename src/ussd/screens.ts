@@ -311,7 +311,7 @@ function moved(ctx: StepContext, kind: "payment" | "transfer", body: Transaction
 const PIN_ERRORS: ErrorKey[] = ["pinFormat", "wrongPin"];
 const AMOUNT_ERRORS: ErrorKey[] = ["amount", "tooMuch"];
 
-const mainChoices: Record<string, ScreenId> = {
+export const mainChoices: Record<string, ScreenId> = {
   "1": "balancePin",
   "2": "sendPhone",
   "3": "payCode",

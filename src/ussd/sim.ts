@@ -13,6 +13,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline/promises";
+import { DEFAULT_USSD_CODE } from "../config/ussd";
 
 export type GatewayFormat = "mtn" | "at";
 
@@ -39,7 +40,7 @@ export interface GatewayClientOptions {
 /** One subscriber's session, as the gateway would relay it. */
 export function createGatewayClient(options: GatewayClientOptions) {
   const sessionId = options.sessionId ?? `sim-${randomBytes(6).toString("hex")}`;
-  const serviceCode = options.serviceCode ?? "*247#";
+  const serviceCode = options.serviceCode ?? DEFAULT_USSD_CODE;
   const digits = options.phone.replace(/\D/g, "");
   const local = digits.length === 8 ? digits : digits.replace(/^268/, "");
   const inputs: string[] = [];
