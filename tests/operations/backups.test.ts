@@ -8,6 +8,7 @@ import { openDatabase } from "../../src/db/client";
 import { createEncryptStream, createKeyring } from "../../src/lib/stream-crypto";
 import { isEmptyDatabase, parseBackupName } from "../../src/operations";
 import { createTestContext, TEST_SECRETS } from "../support/harness";
+import { PIN } from "../withdrawals/kit";
 import { adminUrl, balances, cli, emptyPostgres, rowCounts, seedMoney } from "./kit";
 
 /**
@@ -264,4 +265,24 @@ describe("a damaged backup or the wrong key: verify and restore refuse, the targ
     expect(verified.ok).toBe(false);
     expect((verified.result as any).reason).toBe("not_found");
   });
+});
+
+describe("a backup while money moves", () => {
+  test("transfers during the dump all complete, the backup verifies, and the ledger still verifies", async () => {
+    const transfer = (amount: number) =>
+      t.request("POST", "/v1/transfers", {
+        token: seeded.alice.accessToken,
+        headers: { "idempotency-key": `during-backup-${amount}-${randomBytes(4).toString("hex")}` },
+        body: { toPhone: seeded.bob.phone, amount, currency: "SZL", pin: PIN },
+      });
+    const [during, ...transfers] = await Promise.all([
+      job("/backup-jobs/backup"),
+      ...[101, 102, 103, 104, 105].map(transfer),
+    ]);
+    expect(during.status).toBe(200);
+    expect(transfers.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    expect((await run("backup:verify", { object: during.json.summary.object })).ok).toBe(true);
+    const report = await t.deps.ledger.verify();
+    expect(report.problems).toEqual([]);
+  }, 60_000);
 });
