@@ -57,6 +57,22 @@ export function ussdFlows(lang: Language, copy: Copy, facts: Facts): UssdFlow[] 
   const withdraw = { ...flow("withdrawal", 10_000), agentCode: EXAMPLE_AGENT };
   const whole = (cents: number) => String(cents / 100);
   const start = 25_000;
+  /** Every money movement: open it from the menu, say who or what, the amount, then the PIN on the confirmation. */
+  const moneyFlow = (
+    id: UssdFlow["id"],
+    [first, amountScreen, confirmScreen]: [ScreenId, ScreenId, ScreenId],
+    who: string,
+    d: Data & { amount: number },
+    done: () => string,
+  ): UssdFlow => ({
+    id,
+    steps: [
+      { action: choose(first), screen: screen(first) },
+      { action: who, screen: screen(amountScreen, d) },
+      { action: p.typeAmount(whole(d.amount)), screen: screen(confirmScreen, d) },
+      { action: p.typePin, screen: done() },
+    ],
+  });
 
   return [
     {
@@ -79,67 +95,35 @@ export function ussdFlows(lang: Language, copy: Copy, facts: Facts): UssdFlow[] 
         },
       ],
     },
-    {
-      id: "send",
-      steps: [
-        { action: choose("sendPhone"), screen: screen("sendPhone") },
-        { action: p.typePhone(local), screen: screen("sendAmount", send) },
-        { action: p.typeAmount(whole(send.amount)), screen: screen("sendConfirm", send) },
-        {
-          action: p.typePin,
-          screen: t.end.sent({
-            amount: money(send.amount),
-            to: send.toLabel,
-            balance: money(start - send.amount - send.fee),
-            ref: EXAMPLE_REF,
-          }),
-        },
-      ],
-    },
-    {
-      id: "pay",
-      steps: [
-        { action: choose("payCode"), screen: screen("payCode") },
-        { action: p.typeCode(EXAMPLE_VENDOR_CODE), screen: screen("payAmount", pay) },
-        { action: p.typeAmount(whole(pay.amount)), screen: screen("payConfirm", pay) },
-        {
-          action: p.typePin,
-          screen: t.end.paid({
-            amount: money(pay.amount),
-            to: pay.vendorName,
-            balance: money(start - pay.amount - pay.fee),
-            ref: EXAMPLE_REF,
-          }),
-        },
-      ],
-    },
-    {
-      id: "airtime",
-      steps: [
-        { action: choose("airtimeTarget"), screen: screen("airtimeTarget") },
-        { action: p.type("1"), screen: screen("airtimeAmount", airtime) },
-        { action: p.typeAmount(whole(airtime.amount)), screen: screen("airtimeConfirm", airtime) },
-        {
-          action: p.typePin,
-          screen: t.end.airtimeAccepted({ amount: money(airtime.amount), to: airtime.toLabel }),
-        },
-      ],
-    },
-    {
-      id: "withdraw",
-      steps: [
-        { action: choose("withdrawAgent"), screen: screen("withdrawAgent") },
-        { action: p.typeAgent(EXAMPLE_AGENT), screen: screen("withdrawAmount", withdraw) },
-        { action: p.typeAmount(whole(withdraw.amount)), screen: screen("withdrawConfirm", withdraw) },
-        {
-          action: p.typePin,
-          screen:
-            withdraw.amount <= facts.config.withdrawals.autoApproveMax
-              ? t.end.withdrawAccepted(money(withdraw.amount))
-              : t.end.withdrawPending(money(withdraw.amount)),
-        },
-      ],
-    },
+    moneyFlow("send", ["sendPhone", "sendAmount", "sendConfirm"], p.typePhone(local), send, () =>
+      t.end.sent({
+        amount: money(send.amount),
+        to: send.toLabel,
+        balance: money(start - send.amount - send.fee),
+        ref: EXAMPLE_REF,
+      }),
+    ),
+    moneyFlow("pay", ["payCode", "payAmount", "payConfirm"], p.typeCode(EXAMPLE_VENDOR_CODE), pay, () =>
+      t.end.paid({
+        amount: money(pay.amount),
+        to: pay.vendorName,
+        balance: money(start - pay.amount - pay.fee),
+        ref: EXAMPLE_REF,
+      }),
+    ),
+    moneyFlow("airtime", ["airtimeTarget", "airtimeAmount", "airtimeConfirm"], p.type("1"), airtime, () =>
+      t.end.airtimeAccepted({ amount: money(airtime.amount), to: airtime.toLabel }),
+    ),
+    moneyFlow(
+      "withdraw",
+      ["withdrawAgent", "withdrawAmount", "withdrawConfirm"],
+      p.typeAgent(EXAMPLE_AGENT),
+      withdraw,
+      () =>
+        withdraw.amount <= facts.config.withdrawals.autoApproveMax
+          ? t.end.withdrawAccepted(money(withdraw.amount))
+          : t.end.withdrawPending(money(withdraw.amount)),
+    ),
     {
       id: "statement",
       steps: [{ action: choose("statementPin"), screen: screen("statementPin") }],
