@@ -240,6 +240,24 @@ export function createAdmins(deps: IdentityDeps, tools: { passwords: Passwords; 
     return { ...rest, admin: (await get(principalId))! };
   }
 
+  /** "Sign out everywhere": every session of this admin ends, on every device, audited in the same transaction. */
+  async function signOutEverywhere({ ctx, adminId }: { ctx: RequestMeta; adminId: string }) {
+    return transact(
+      deps,
+      async (tx) => {
+        const ended = await tokens.revokeAll("admin", adminId, "logout_all", tx);
+        await deps.audit.record(
+          { action: "admin.logout.all", target: { type: "admin", id: adminId }, details: { ended } },
+          ctx,
+          tx,
+        );
+        return { ended };
+      },
+      undefined,
+      "admins.signOutEverywhere",
+    );
+  }
+
   /** Disables an admin and ends their sessions. Nobody disables themselves (there must be someone left to undo it). */
   async function disable({ ctx, input }: { ctx: RequestMeta; input: { adminId: string; reason: string } }) {
     if (ctx.actor?.id === input.adminId) throw new AppError("CONFLICT", "You cannot disable your own account.");
@@ -275,7 +293,7 @@ export function createAdmins(deps: IdentityDeps, tools: { passwords: Passwords; 
     return (await get(input.adminId))!;
   }
 
-  return { get, list, create, login, totpSetup, refresh, disable };
+  return { get, list, create, login, totpSetup, refresh, signOutEverywhere, disable };
 }
 
 export type AdminService = ReturnType<typeof createAdmins>;

@@ -248,6 +248,28 @@ export function createTokens(deps: IdentityDeps) {
     );
   }
 
+  /** Ends every live session of one principal ("sign out everywhere"): their tokens are refused from then on. */
+  async function revokeAll(kind: TokenKind, principalId: string, reason: string, tx?: Executor): Promise<number> {
+    const ended = await transact(
+      deps,
+      (t) =>
+        t
+          .update(authSessions)
+          .set({ revokedAt: deps.now(), revokedReason: reason })
+          .where(
+            and(
+              eq(authSessions.principalType, kind),
+              eq(authSessions.principalId, principalId),
+              isNull(authSessions.revokedAt),
+            ),
+          )
+          .returning({ id: authSessions.id }),
+      tx,
+      "revokeAll",
+    );
+    return ended.length;
+  }
+
   /**
    * The principal's status (and admin role), provided the session is theirs, live and unrevoked — one
    * query per authenticated request. Undefined when the principal or the session is gone.
@@ -276,7 +298,7 @@ export function createTokens(deps: IdentityDeps) {
     return row;
   }
 
-  return { signAccess, verifyAccess, openSession, refresh, revokeSession, principalState, getSession };
+  return { signAccess, verifyAccess, openSession, refresh, revokeSession, revokeAll, principalState, getSession };
 }
 
 export type TokenService = ReturnType<typeof createTokens>;

@@ -77,6 +77,25 @@ export function adminSessionRoutes(deps: { identity: Identity }) {
 
   router.openapi(
     createRoute({
+      method: "post",
+      path: "/admin/v1/auth/logout-all",
+      tags: ["admin: sign-in"],
+      summary: "Sign out everywhere: end every session of this admin, on every device (audited)",
+      security: bearer,
+      middleware: [adminAuth()] as const,
+      responses: {
+        200: jsonContent(z.object({ ended: z.number().int() }), "Sessions ended"),
+        ...errorResponses(401, 403),
+      },
+    }),
+    async (c) => {
+      const adminId = c.get("principal")!.id;
+      return c.json(await deps.identity.admins.signOutEverywhere({ ctx: requestMeta(c), adminId }), 200);
+    },
+  );
+
+  router.openapi(
+    createRoute({
       method: "get",
       path: "/admin/v1/me",
       tags: ["admin: sign-in"],
