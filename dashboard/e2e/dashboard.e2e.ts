@@ -110,7 +110,7 @@ async function signIn(page: Page, who: SeededAdmin) {
 }
 
 async function signOut(page: Page) {
-  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await page.getByRole("heading", { name: "Sign in to the dashboard" }).waitFor();
   await page.context().close();
 }
@@ -304,7 +304,11 @@ describe("the admin dashboard in Chromium", () => {
     await admin.getByRole("link", { name: "Keshless Demo Bank" }).click();
     await admin.getByRole("heading", { name: "Keshless Demo Bank" }).waitFor();
     await check(admin, "partner-detail");
-    await signOut(admin);
+    // Sign out everywhere: the session this page holds is over on the API too.
+    await confirm(admin, "Sign out everywhere");
+    await admin.getByRole("heading", { name: "Sign in to the dashboard" }).waitFor();
+    expect((await byHand(admin, "GET", "/admin/v1/me")).status).toBe(401);
+    await admin.context().close();
     expect(problems).toEqual([]);
   });
 

@@ -124,6 +124,16 @@ export async function signOut(): Promise<void> {
   if (token) await post("/admin/v1/auth/logout", {}, token).catch(() => undefined);
 }
 
+/** Ends every session of this admin on the API — other tabs and devices too — then forgets this one. */
+export async function signOutEverywhere(): Promise<void> {
+  const token = session?.accessToken;
+  if (token) {
+    const response = await post("/admin/v1/auth/logout-all", {}, token);
+    if (!response.ok) throw await errorOf(response);
+  }
+  set(null);
+}
+
 /** The API refused our token for good (ended elsewhere, disabled admin): forget the session. */
 export function dropSession() {
   set(null);

@@ -23,7 +23,8 @@ import {
 } from "lucide-react";
 import { useEffect } from "react";
 import { api } from "@/api/client";
-import { can, signOut, updateAdmin, useSession } from "@/auth/session";
+import { can, signOut, signOutEverywhere, updateAdmin, useSession } from "@/auth/session";
+import { ConfirmAction } from "@/components/confirm-action";
 import { Button } from "@/components/ui/button";
 
 interface NavItem {
@@ -96,6 +97,17 @@ export function AppLayout() {
           <span>
             {admin?.email} <span className="text-muted-foreground">({admin?.role.replace("_", " ")})</span>
           </span>
+          <ConfirmAction
+            label="Sign out everywhere"
+            variant="ghost"
+            title="Sign out everywhere?"
+            description="Every session of yours ends: this one, other tabs and other devices."
+            onConfirm={async () => {
+              await signOutEverywhere();
+              queryClient.clear();
+              await navigate({ to: "/sign-in" });
+            }}
+          />
           <Button
             variant="outline"
             size="sm"

@@ -1,4 +1,4 @@
-import { useSearch } from "@tanstack/react-router";
+import { Link, useSearch } from "@tanstack/react-router";
 import { createColumnHelper } from "@tanstack/react-table";
 import { api } from "@/api/client";
 import { useRefreshAll } from "@/api/hooks";
@@ -73,12 +73,24 @@ const columns = [
   column.accessor("kind", { header: "Kind" }),
   column.accessor("subjectId", {
     header: "Subject",
-    cell: (c) => <span className="font-mono text-xs">{c.getValue()}</span>,
+    cell: (c) =>
+      c.getValue().startsWith("txn_") ? (
+        <Link to="/transactions/$id" params={{ id: c.getValue() }} className="font-mono text-xs text-primary underline">
+          {c.getValue()}
+        </Link>
+      ) : (
+        <span className="font-mono text-xs">{c.getValue()}</span>
+      ),
   }),
   column.accessor("amount", { header: "Amount", cell: (c) => money(c.getValue(), c.row.original.currency ?? "SZL") }),
   column.accessor("status", { header: "Status", cell: (c) => <StatusBadge status={c.getValue()} /> }),
   column.accessor("requestedBy", { header: "Requested by", cell: (c) => c.getValue().id }),
-  column.accessor("reason", { header: "Reason", cell: (c) => c.getValue() ?? "—" }),
+  // The maker's reason travels in the request's summary; `reason` is the checker's, once rejected.
+  column.accessor((a) => a.reason ?? (typeof a.summary.reason === "string" ? a.summary.reason : null), {
+    id: "reason",
+    header: "Reason",
+    cell: (c) => c.getValue() ?? "—",
+  }),
   column.accessor("requiredApprovals", {
     header: "Approvals",
     cell: (c) => `${c.row.original.checkers.length} / ${c.getValue()}`,
