@@ -52,6 +52,19 @@ export async function escalateDue(
   const { ladder, intervalMs } = deps.config.aml.escalation;
   const top = ladder.length - 1;
   const next = new Date(now.getTime() + intervalMs);
+  // Who holds each role, read once per run: a backlog of alerts escalating together goes to the same people.
+  const staffByRole = new Map<string, { id: string; email: string }[]>();
+  const staffOf = async (tx: Executor, role: string) => {
+    let staff = staffByRole.get(role);
+    if (!staff) {
+      staff = await tx
+        .select({ id: admins.id, email: admins.email })
+        .from(admins)
+        .where(and(eq(admins.role, role), eq(admins.status, "active")));
+      staffByRole.set(role, staff);
+    }
+    return staff;
+  };
   let escalated = 0;
   let capped = 0;
   for (;;) {
@@ -77,10 +90,7 @@ export async function escalateDue(
             .where(eq(amlAlerts.id, alert.id));
           // Every active admin of the role is told, in this transaction (the outbox): an escalation that rolls
           // back e-mails no one, one that commits is told once (the dedupe key holds across a retried run).
-          const staff = await tx
-            .select({ id: admins.id, email: admins.email })
-            .from(admins)
-            .where(and(eq(admins.role, role), eq(admins.status, "active")));
+          const staff = await staffOf(tx, role);
           const notice = noticeOf(alert, level, atTop, next);
           for (const admin of staff)
             await deps.notifications.enqueueEmail(
