@@ -35,14 +35,21 @@ export function RecentTransactions({ filter }: { filter: { userId?: string; vend
     params: { query: { ...filter, limit: 10 } },
   });
   return (
-    <DataTable
-      caption="Recent transactions"
-      columns={transactionColumns}
-      rows={data?.data}
-      loading={isLoading}
-      error={error}
-      empty="No transactions yet."
-      onRetry={() => refetch()}
-    />
+    <div className="space-y-2">
+      <DataTable
+        caption="Recent transactions"
+        columns={transactionColumns}
+        rows={data?.data}
+        loading={isLoading}
+        error={error}
+        empty="No transactions yet."
+        onRetry={() => refetch()}
+      />
+      {data?.nextCursor && (
+        <Link to="/transactions" search={filter} className="text-sm text-primary underline">
+          All their transactions
+        </Link>
+      )}
+    </div>
   );
 }

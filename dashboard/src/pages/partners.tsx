@@ -87,7 +87,10 @@ export function PartnerPage() {
   const partner = api.useQuery("get", "/admin/v1/partners/{id}", { params: { path } });
   const keys = api.useQuery("get", "/admin/v1/partners/{id}/keys", { params: { path } });
   const endpoints = api.useQuery("get", "/admin/v1/partners/{id}/webhooks", { params: { path } });
-  const deliveries = api.useQuery("get", "/admin/v1/partners/{id}/webhook-deliveries", { params: { path } });
+  const [deliveryPages, setDeliveryPages] = useState<string[]>([]);
+  const deliveries = api.useQuery("get", "/admin/v1/partners/{id}/webhook-deliveries", {
+    params: { path, query: { cursor: deliveryPages[deliveryPages.length - 1] } },
+  });
   const issueKey = api.useMutation("post", "/admin/v1/partners/{id}/keys");
   const revokeKey = api.useMutation("delete", "/admin/v1/partners/{id}/keys/{keyId}");
   const topUp = api.useMutation("post", "/admin/v1/partners/{id}/funding");
@@ -260,6 +263,12 @@ export function PartnerPage() {
               loading={deliveries.isLoading}
               error={deliveries.error}
               empty="Nothing delivered yet."
+              paging={{
+                nextCursor: deliveries.data?.nextCursor,
+                hasPrevious: deliveryPages.length > 0,
+                onNext: (c) => setDeliveryPages([...deliveryPages, c]),
+                onPrevious: () => setDeliveryPages(deliveryPages.slice(0, -1)),
+              }}
             />
             <h2 className="mt-6 mb-2 text-lg font-semibold">Transactions</h2>
             {can("transactions:read") && <RecentTransactions filter={{ partnerId: id }} />}
