@@ -152,6 +152,13 @@ const reversals: { phone: string; transactionId: string }[] = [];
 
 describe("the admin dashboard in Chromium", () => {
   test("finance finds users by phone and asks for two reversals, and is never offered to approve its own", async () => {
+    // What Pages will send (public/_headers, the API origin written in by the build): the test runs under it.
+    const headers = (await fetch(`${stack.dashboardUrl}/users`)).headers;
+    const csp = headers.get("content-security-policy") ?? "";
+    expect(csp).toContain(`connect-src ${stack.api.url};`);
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(headers.get("x-frame-options")).toBe("DENY");
     const page = await newPage();
     await page.goto(`${stack.dashboardUrl}/`);
     await page.getByRole("heading", { name: "Sign in to the dashboard" }).waitFor();
