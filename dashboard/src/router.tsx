@@ -8,18 +8,18 @@ import {
 } from "@tanstack/react-router";
 import { currentAdmin } from "@/auth/session";
 import { AppLayout } from "@/components/layout";
-import { AdminsPage } from "@/pages/admins";
+import { AdminsPage, adminsSearch } from "@/pages/admins";
 import { AirtimePage } from "@/pages/airtime";
 import { AmlAlertPage, AmlPage, amlSearch } from "@/pages/aml";
 import { ApprovalsPage, approvalsSearch } from "@/pages/approvals";
 import { AuditPage, auditSearch } from "@/pages/audit";
-import { JobsPage } from "@/pages/jobs";
+import { JobsPage, jobsSearch } from "@/pages/jobs";
 import { KycPage, KycSubmissionPage, kycSearch } from "@/pages/kyc";
-import { LedgerPage } from "@/pages/ledger";
+import { LedgerPage, ledgerSearch } from "@/pages/ledger";
 import { NotFound } from "@/pages/not-found";
-import { PartnerPage, PartnersPage } from "@/pages/partners";
-import { ReportsPage } from "@/pages/reports";
-import { SanctionsPage } from "@/pages/sanctions";
+import { PartnerPage, PartnersPage, partnersSearch } from "@/pages/partners";
+import { ReportsPage, reportsSearch } from "@/pages/reports";
+import { SanctionsPage, sanctionsSearch } from "@/pages/sanctions";
 import { SettingsPage } from "@/pages/settings";
 import { SignInPage } from "@/pages/sign-in";
 import { TransactionPage, TransactionsPage, transactionsSearch } from "@/pages/transactions";
@@ -74,14 +74,39 @@ const routeTree = rootRoute.addChildren([
     createRoute({ getParentRoute: () => appRoute, path: "/kyc/$id", component: KycSubmissionPage }),
     createRoute({ getParentRoute: () => appRoute, path: "/aml", validateSearch: amlSearch, component: AmlPage }),
     createRoute({ getParentRoute: () => appRoute, path: "/aml/$id", component: AmlAlertPage }),
-    createRoute({ getParentRoute: () => appRoute, path: "/sanctions", component: SanctionsPage }),
-    createRoute({ getParentRoute: () => appRoute, path: "/reports", component: ReportsPage }),
+    createRoute({
+      getParentRoute: () => appRoute,
+      path: "/sanctions",
+      validateSearch: sanctionsSearch,
+      component: SanctionsPage,
+    }),
+    createRoute({
+      getParentRoute: () => appRoute,
+      path: "/reports",
+      validateSearch: reportsSearch,
+      component: ReportsPage,
+    }),
     createRoute({ getParentRoute: () => appRoute, path: "/audit", validateSearch: auditSearch, component: AuditPage }),
-    createRoute({ getParentRoute: () => appRoute, path: "/partners", component: PartnersPage }),
+    createRoute({
+      getParentRoute: () => appRoute,
+      path: "/partners",
+      validateSearch: partnersSearch,
+      component: PartnersPage,
+    }),
     createRoute({ getParentRoute: () => appRoute, path: "/partners/$id", component: PartnerPage }),
-    createRoute({ getParentRoute: () => appRoute, path: "/admins", component: AdminsPage }),
-    createRoute({ getParentRoute: () => appRoute, path: "/jobs", component: JobsPage }),
-    createRoute({ getParentRoute: () => appRoute, path: "/ledger", component: LedgerPage }),
+    createRoute({
+      getParentRoute: () => appRoute,
+      path: "/admins",
+      validateSearch: adminsSearch,
+      component: AdminsPage,
+    }),
+    createRoute({ getParentRoute: () => appRoute, path: "/jobs", validateSearch: jobsSearch, component: JobsPage }),
+    createRoute({
+      getParentRoute: () => appRoute,
+      path: "/ledger",
+      validateSearch: ledgerSearch,
+      component: LedgerPage,
+    }),
     createRoute({ getParentRoute: () => appRoute, path: "/airtime", component: AirtimePage }),
     createRoute({ getParentRoute: () => appRoute, path: "/settings", component: SettingsPage }),
   ]),

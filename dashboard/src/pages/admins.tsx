@@ -1,6 +1,6 @@
+import { useSearch } from "@tanstack/react-router";
 import { createColumnHelper } from "@tanstack/react-table";
 import { QRCodeSVG } from "qrcode.react";
-import { useState } from "react";
 import { api } from "@/api/client";
 import { useRefreshAll } from "@/api/hooks";
 import type { components } from "@/api/schema";
@@ -11,6 +11,9 @@ import { FormDialog } from "@/components/form-dialog";
 import { PageHeader } from "@/components/page";
 import { StatusBadge } from "@/components/status-badge";
 import { when } from "@/lib/format";
+import { listSearch as adminsSearch, useListUrl } from "@/lib/search";
+
+export { adminsSearch };
 
 type Admin = components["schemas"]["Admin"];
 const ROLES = ["support", "compliance", "finance", "super_admin"] as const;
@@ -50,8 +53,9 @@ const columns = [
 
 export function AdminsPage() {
   const refreshAll = useRefreshAll();
-  const [cursors, setCursors] = useState<string[]>([]);
-  const list = api.useQuery("get", "/admin/v1/admins", { params: { query: { cursor: cursors[cursors.length - 1] } } });
+  const search = useSearch({ from: "/app/admins" });
+  const list = api.useQuery("get", "/admin/v1/admins", { params: { query: { cursor: search.cursor } } });
+  const { paging } = useListUrl(search, list.data?.nextCursor);
   const create = api.useMutation("post", "/admin/v1/admins");
   return (
     <>
@@ -93,12 +97,7 @@ export function AdminsPage() {
         loading={list.isLoading}
         error={list.error}
         empty="No admins."
-        paging={{
-          nextCursor: list.data?.nextCursor,
-          hasPrevious: cursors.length > 0,
-          onNext: (c) => setCursors([...cursors, c]),
-          onPrevious: () => setCursors(cursors.slice(0, -1)),
-        }}
+        paging={paging}
         onRetry={() => list.refetch()}
       />
     </>

@@ -1,13 +1,13 @@
+import { useSearch } from "@tanstack/react-router";
 import { createColumnHelper } from "@tanstack/react-table";
-import { useState } from "react";
 import { api } from "@/api/client";
 import type { components } from "@/api/schema";
 import { DataTable } from "@/components/data-table";
+import { Filters } from "@/components/filters";
 import { PageHeader } from "@/components/page";
 import { StatusBadge } from "@/components/status-badge";
-import { Label } from "@/components/ui/label";
-import { NativeSelect } from "@/components/ui/native-select";
 import { when } from "@/lib/format";
+import { type ListSearch, listSearch, oneOf, text, useListUrl } from "@/lib/search";
 
 type Job = components["schemas"]["Job"];
 type Run = components["schemas"]["JobRun"];
@@ -16,7 +16,10 @@ const RUN_STATUSES = ["running", "succeeded", "failed", "abandoned"] as const;
 const job = createColumnHelper<Job>();
 const jobColumns = [
   job.accessor("name", { header: "Job" }),
-  job.accessor("summary", { header: "What it does" }),
+  job.accessor("summary", {
+    header: "What it does",
+    cell: (c) => <span className="block max-w-xl whitespace-normal">{c.getValue()}</span>,
+  }),
   job.accessor("schedule", { header: "Schedule" }),
   job.accessor("lastRun", { header: "Last run", cell: (c) => when(c.getValue()?.startedAt) }),
   job.accessor((j) => j.lastRun?.status, {
@@ -37,13 +40,24 @@ const runColumns = [
   run.accessor("error", { header: "Error", cell: (c) => c.getValue() ?? "—" }),
 ];
 
+export interface JobsSearch extends ListSearch {
+  name?: string;
+  status?: (typeof RUN_STATUSES)[number];
+}
+
+export const jobsSearch = (s: Record<string, unknown>): JobsSearch => ({
+  ...listSearch(s),
+  name: text(s.name),
+  status: oneOf(s.status, RUN_STATUSES),
+});
+
 export function JobsPage() {
+  const search = useSearch({ from: "/app/jobs" });
   const jobs = api.useQuery("get", "/admin/v1/jobs");
-  const [status, setStatus] = useState<(typeof RUN_STATUSES)[number] | "">("");
-  const [cursors, setCursors] = useState<string[]>([]);
   const runs = api.useQuery("get", "/admin/v1/job-runs", {
-    params: { query: { status: status || undefined, cursor: cursors[cursors.length - 1] } },
+    params: { query: { name: search.name, status: search.status, cursor: search.cursor } },
   });
+  const { paging, setFilters } = useListUrl(search, runs.data?.nextCursor);
   return (
     <>
       <PageHeader title="Jobs" description="Scheduled work: its last runs and failures." />
@@ -56,30 +70,15 @@ export function JobsPage() {
         empty="No jobs."
         onRetry={() => jobs.refetch()}
       />
-      <div className="mt-6 mb-2 flex items-end justify-between">
-        <h2 className="text-lg font-semibold">Runs</h2>
-        <div className="grid gap-1">
-          <Label htmlFor="run-status" className="text-xs">
-            Status
-          </Label>
-          <NativeSelect
-            id="run-status"
-            className="w-40"
-            value={status}
-            onChange={(e) => {
-              setStatus(e.target.value as typeof status);
-              setCursors([]);
-            }}
-          >
-            <option value="">any</option>
-            {RUN_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </NativeSelect>
-        </div>
-      </div>
+      <h2 className="mt-6 mb-2 text-lg font-semibold">Runs</h2>
+      <Filters
+        fields={[
+          { name: "name", label: "Job", options: jobs.data?.data.map((j) => j.name) ?? [] },
+          { name: "status", label: "Status", options: RUN_STATUSES },
+        ]}
+        values={search}
+        onApply={setFilters}
+      />
       <DataTable
         caption="Job runs"
         columns={runColumns}
@@ -87,12 +86,7 @@ export function JobsPage() {
         loading={runs.isLoading}
         error={runs.error}
         empty="No runs yet."
-        paging={{
-          nextCursor: runs.data?.nextCursor,
-          hasPrevious: cursors.length > 0,
-          onNext: (c) => setCursors([...cursors, c]),
-          onPrevious: () => setCursors(cursors.slice(0, -1)),
-        }}
+        paging={paging}
         onRetry={() => runs.refetch()}
       />
     </>

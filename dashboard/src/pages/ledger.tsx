@@ -1,5 +1,5 @@
+import { useSearch } from "@tanstack/react-router";
 import { createColumnHelper } from "@tanstack/react-table";
-import { useState } from "react";
 import { api } from "@/api/client";
 import type { components } from "@/api/schema";
 import { DataTable } from "@/components/data-table";
@@ -8,6 +8,7 @@ import { Loadable, PageHeader } from "@/components/page";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { money, when } from "@/lib/format";
+import { type ListSearch, listSearch, text, useListUrl } from "@/lib/search";
 
 type Kind = components["schemas"]["TrialBalance"]["currencies"][number]["kinds"][number];
 type Account = components["schemas"]["LedgerAccount"];
@@ -30,13 +31,24 @@ const accountColumns = [
   account.accessor("shardCount", { header: "Shards" }),
 ];
 
+export interface LedgerSearch extends ListSearch {
+  kind?: string;
+  ownerId?: string;
+}
+
+export const ledgerSearch = (s: Record<string, unknown>): LedgerSearch => ({
+  ...listSearch(s),
+  kind: text(s.kind),
+  ownerId: text(s.ownerId),
+});
+
 export function LedgerPage() {
+  const search = useSearch({ from: "/app/ledger" });
   const trial = api.useQuery("get", "/admin/v1/ledger/trial-balance");
-  const [filters, setFilters] = useState<{ kind?: string; ownerId?: string }>({});
-  const [cursors, setCursors] = useState<string[]>([]);
   const accounts = api.useQuery("get", "/admin/v1/ledger/accounts", {
-    params: { query: { ...filters, cursor: cursors[cursors.length - 1] } },
+    params: { query: { kind: search.kind, ownerId: search.ownerId, cursor: search.cursor } },
   });
+  const { paging, setFilters } = useListUrl(search, accounts.data?.nextCursor);
   return (
     <>
       <PageHeader title="Ledger" description="The double-entry books: every currency must net to zero." />
@@ -78,11 +90,8 @@ export function LedgerPage() {
           { name: "kind", label: "Kind", placeholder: "user_wallet" },
           { name: "ownerId", label: "Owner id" },
         ]}
-        values={filters}
-        onApply={(f) => {
-          setFilters(f);
-          setCursors([]);
-        }}
+        values={search}
+        onApply={setFilters}
       />
       <DataTable
         caption="Ledger accounts"
@@ -91,12 +100,7 @@ export function LedgerPage() {
         loading={accounts.isLoading}
         error={accounts.error}
         empty="No account matches."
-        paging={{
-          nextCursor: accounts.data?.nextCursor,
-          hasPrevious: cursors.length > 0,
-          onNext: (c) => setCursors([...cursors, c]),
-          onPrevious: () => setCursors(cursors.slice(0, -1)),
-        }}
+        paging={paging}
         onRetry={() => accounts.refetch()}
       />
     </>

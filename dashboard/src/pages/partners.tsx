@@ -1,4 +1,4 @@
-import { Link, useParams } from "@tanstack/react-router";
+import { Link, useParams, useSearch } from "@tanstack/react-router";
 import { createColumnHelper } from "@tanstack/react-table";
 import { useState } from "react";
 import { api } from "@/api/client";
@@ -13,6 +13,9 @@ import { StatusBadge } from "@/components/status-badge";
 import { RecentTransactions } from "@/components/transaction-table";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { money, toCents, when } from "@/lib/format";
+import { listSearch as partnersSearch, useListUrl } from "@/lib/search";
+
+export { partnersSearch };
 
 type Partner = components["schemas"]["Partner"];
 type Key = components["schemas"]["PartnerKey"];
@@ -37,10 +40,9 @@ const columns = [
 
 export function PartnersPage() {
   const refreshAll = useRefreshAll();
-  const [cursors, setCursors] = useState<string[]>([]);
-  const list = api.useQuery("get", "/admin/v1/partners", {
-    params: { query: { cursor: cursors[cursors.length - 1] } },
-  });
+  const search = useSearch({ from: "/app/partners" });
+  const list = api.useQuery("get", "/admin/v1/partners", { params: { query: { cursor: search.cursor } } });
+  const { paging } = useListUrl(search, list.data?.nextCursor);
   const create = api.useMutation("post", "/admin/v1/partners");
   return (
     <>
@@ -68,12 +70,7 @@ export function PartnersPage() {
         loading={list.isLoading}
         error={list.error}
         empty="No partners yet."
-        paging={{
-          nextCursor: list.data?.nextCursor,
-          hasPrevious: cursors.length > 0,
-          onNext: (c) => setCursors([...cursors, c]),
-          onPrevious: () => setCursors(cursors.slice(0, -1)),
-        }}
+        paging={paging}
         onRetry={() => list.refetch()}
       />
     </>

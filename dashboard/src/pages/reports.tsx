@@ -1,14 +1,14 @@
+import { useSearch } from "@tanstack/react-router";
 import { createColumnHelper } from "@tanstack/react-table";
 import { useState } from "react";
 import { api, fetchClient, messageOf } from "@/api/client";
 import type { components } from "@/api/schema";
 import { DataTable } from "@/components/data-table";
+import { Filters } from "@/components/filters";
 import { PageHeader } from "@/components/page";
-import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-import { Label } from "@/components/ui/label";
-import { NativeSelect } from "@/components/ui/native-select";
 import { when } from "@/lib/format";
+import { type ListSearch, listSearch, oneOf, text, useListUrl } from "@/lib/search";
 
 type Report = components["schemas"]["ReportListItem"];
 const TYPES = ["financial", "operational", "compliance"] as const;
@@ -65,58 +65,53 @@ const columns = [
   }),
 ];
 
+const day = (value: unknown) => {
+  const v = text(value);
+  return v && /^\d{4}-\d{2}-\d{2}$/.test(v) ? v : undefined;
+};
+
+export interface ReportsSearch extends ListSearch {
+  type?: (typeof TYPES)[number];
+  from?: string;
+  to?: string;
+}
+
+export const reportsSearch = (s: Record<string, unknown>): ReportsSearch => ({
+  ...listSearch(s),
+  type: oneOf(s.type, TYPES),
+  from: day(s.from),
+  to: day(s.to),
+});
+
 export function ReportsPage() {
-  const [type, setType] = useState<(typeof TYPES)[number] | "">("");
-  const [cursors, setCursors] = useState<string[]>([]);
+  const search = useSearch({ from: "/app/reports" });
   const list = api.useQuery("get", "/admin/v1/reports", {
-    params: { query: { type: type || undefined, cursor: cursors[cursors.length - 1] } },
+    params: { query: { type: search.type, from: search.from, to: search.to, cursor: search.cursor } },
   });
+  const { paging, setFilters } = useListUrl(search, list.data?.nextCursor);
   return (
     <>
       <PageHeader
         title="Reports"
         description="The daily financial, operational and compliance reports (Eswatini days)."
-      >
-        <div className="grid gap-1">
-          <Label htmlFor="report-type" className="text-xs">
-            Type
-          </Label>
-          <NativeSelect
-            id="report-type"
-            className="w-44"
-            value={type}
-            onChange={(e) => {
-              setType(e.target.value as typeof type);
-              setCursors([]);
-            }}
-          >
-            <option value="">all three</option>
-            {TYPES.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </NativeSelect>
-        </div>
-      </PageHeader>
-      {list.error ? (
-        <Alert variant="destructive" className="mb-3">
-          <AlertDescription>{messageOf(list.error)}</AlertDescription>
-        </Alert>
-      ) : null}
+      />
+      <Filters
+        fields={[
+          { name: "type", label: "Report", options: TYPES },
+          { name: "from", label: "From day", type: "date" },
+          { name: "to", label: "To day", type: "date" },
+        ]}
+        values={search}
+        onApply={setFilters}
+      />
       <DataTable
         caption="Reports"
         columns={columns}
         rows={list.data?.data}
         loading={list.isLoading}
-        error={null}
+        error={list.error}
         empty="No reports yet: they are generated after each day ends."
-        paging={{
-          nextCursor: list.data?.nextCursor,
-          hasPrevious: cursors.length > 0,
-          onNext: (c) => setCursors([...cursors, c]),
-          onPrevious: () => setCursors(cursors.slice(0, -1)),
-        }}
+        paging={paging}
         onRetry={() => list.refetch()}
       />
     </>

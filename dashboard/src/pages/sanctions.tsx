@@ -1,4 +1,4 @@
-import { Link } from "@tanstack/react-router";
+import { Link, useSearch } from "@tanstack/react-router";
 import { createColumnHelper } from "@tanstack/react-table";
 import type * as React from "react";
 import { useState } from "react";
@@ -8,6 +8,7 @@ import type { components } from "@/api/schema";
 import { can } from "@/auth/session";
 import { ConfirmAction } from "@/components/confirm-action";
 import { DataTable } from "@/components/data-table";
+import { Filters } from "@/components/filters";
 import { Facts, Loadable, PageHeader } from "@/components/page";
 import { StatusBadge } from "@/components/status-badge";
 import { Alert, AlertDescription } from "@/components/ui/alert";
@@ -15,8 +16,8 @@ import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
-import { NativeSelect } from "@/components/ui/native-select";
 import { when } from "@/lib/format";
+import { type ListSearch, listSearch, oneOf, useListUrl } from "@/lib/search";
 
 type Match = components["schemas"]["SanctionsMatch"];
 type ScreenMatch = components["schemas"]["SanctionsScreenMatch"];
@@ -138,13 +139,22 @@ function Screen() {
   );
 }
 
+export interface SanctionsSearch extends ListSearch {
+  status?: (typeof STATUSES)[number];
+}
+
+export const sanctionsSearch = (s: Record<string, unknown>): SanctionsSearch => ({
+  ...listSearch(s),
+  status: oneOf(s.status, STATUSES),
+});
+
 export function SanctionsPage() {
-  const [status, setStatus] = useState<(typeof STATUSES)[number] | "">("open");
-  const [cursor, setCursor] = useState<string[]>([]);
+  const search = useSearch({ from: "/app/sanctions" });
   const list = api.useQuery("get", "/admin/v1/sanctions/list", {}, { retry: false });
   const matches = api.useQuery("get", "/admin/v1/sanctions/matches", {
-    params: { query: { status: status || undefined, cursor: cursor[cursor.length - 1] } },
+    params: { query: { status: search.status, cursor: search.cursor } },
   });
+  const { paging, setFilters } = useListUrl(search, matches.data?.nextCursor);
   return (
     <>
       <PageHeader title="Sanctions" description="The UN Security Council Consolidated List: matches to decide." />
@@ -172,30 +182,8 @@ export function SanctionsPage() {
         </Card>
         {can("sanctions:screen") && <Screen />}
       </div>
-      <div className="mt-6 mb-2 flex items-end justify-between gap-3">
-        <h2 className="text-lg font-semibold">Matches</h2>
-        <div className="grid gap-1">
-          <Label htmlFor="match-status" className="text-xs">
-            Status
-          </Label>
-          <NativeSelect
-            id="match-status"
-            className="w-40"
-            value={status}
-            onChange={(e) => {
-              setStatus(e.target.value as (typeof STATUSES)[number] | "");
-              setCursor([]);
-            }}
-          >
-            <option value="">any</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </NativeSelect>
-        </div>
-      </div>
+      <h2 className="mt-6 mb-2 text-lg font-semibold">Matches</h2>
+      <Filters fields={[{ name: "status", label: "Status", options: STATUSES }]} values={search} onApply={setFilters} />
       <DataTable
         caption="Sanctions matches"
         columns={columns}
@@ -203,12 +191,7 @@ export function SanctionsPage() {
         loading={matches.isLoading}
         error={matches.error}
         empty="No match."
-        paging={{
-          nextCursor: matches.data?.nextCursor,
-          hasPrevious: cursor.length > 0,
-          onNext: (c) => setCursor([...cursor, c]),
-          onPrevious: () => setCursor(cursor.slice(0, -1)),
-        }}
+        paging={paging}
         onRetry={() => matches.refetch()}
       />
     </>
