@@ -11,7 +11,7 @@ export const ussdEnv = z.object({
   KESHLESS_USSD_GATEWAY_SECRET_AT: z.string().min(16).optional(),
   KESHLESS_USSD_SESSION_TTL: int(30, 3600).default(180),
   KESHLESS_USSD_RETRY_WINDOW_MS: int(0, 60_000).default(1500),
-  KESHLESS_USSD_TERMS_URL: z.string().min(1).max(40).default("keshless.co.sz/terms"),
+  KESHLESS_USSD_TERMS_URL: z.string().min(1).max(40).default("keshless.com/terms"),
   KESHLESS_USSD_CODE: z
     .string()
     .regex(/^\*\d{2,6}(\*\d{1,6})*#$/, "a USSD code such as *247#")

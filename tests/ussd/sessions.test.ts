@@ -53,7 +53,7 @@ for (const format of ["mtn", "at"] as const) {
       const d = dialer(t, format, phone);
       expect((await d.dial()).text).toStartWith("Choose language / Khetsa lulwimi");
       const welcome = await d.send("1");
-      expect(welcome.text).toContain("Terms: keshless.co.sz/terms");
+      expect(welcome.text).toContain("Terms: keshless.com/terms");
       expect(welcome.text).toContain("1. Accept terms");
       expect((await d.send("1")).text).toStartWith("Choose a 4-6 digit PIN");
       expect((await d.send("1234")).text).toStartWith("That PIN is too easy to guess.\nChoose a 4-6 digit PIN");
