@@ -142,6 +142,8 @@ async function findUser(page: Page, phone: string) {
   await go(page, "Users");
   await page.getByLabel("Phone, name or id").fill(phone);
   await page.getByRole("button", { name: "Apply" }).click();
+  // The filter is in the URL: a link to this list shows the same search.
+  await page.waitForURL((url) => url.searchParams.get("q")?.includes(phone) ?? false);
   await page.getByRole("link", { name: phone }).click();
   await page.getByText(phone).first().waitFor();
 }
@@ -303,6 +305,15 @@ describe("the admin dashboard in Chromium", () => {
       await admin.getByRole("heading", { level: 1 }).first().waitFor();
       await check(admin, label.toLowerCase().replaceAll(" ", "-"));
     }
+    // The audit log holds more than a page by now: pages follow the API's cursor, and the URL holds the page.
+    await go(admin, "Audit log");
+    const firstRow = await admin.getByRole("row").nth(1).textContent();
+    await admin.getByRole("button", { name: "Next" }).click();
+    await admin.waitForURL((url) => url.searchParams.has("cursor"));
+    await admin.waitForFunction((row) => document.querySelectorAll("tr")[1]?.textContent !== row, firstRow);
+    await admin.getByRole("button", { name: "Previous" }).click();
+    await admin.waitForURL((url) => !url.searchParams.has("cursor"));
+    await admin.waitForFunction((row) => document.querySelectorAll("tr")[1]?.textContent === row, firstRow);
     await go(admin, "Vendors");
     await admin.getByRole("link", { name: "Gogo's Market Stall" }).click();
     await admin.getByRole("heading", { name: "Gogo's Market Stall" }).waitFor();
