@@ -78,6 +78,34 @@ function ToggleRule({ rule }: { rule: Rule }) {
   );
 }
 
+function EditRule({ rule }: { rule: Rule }) {
+  const refreshAll = useRefreshAll();
+  const put = api.useMutation("put", "/admin/v1/aml/rules/{id}");
+  if (!can("aml:review")) return null;
+  return (
+    <FormDialog
+      label="Edit"
+      variant="outline"
+      title={`Edit “${rule.name}”`}
+      description="Priority 1–10; parameters as JSON, merged over the stored ones and checked against the rule's type. Audited with before and after."
+      fields={[
+        { name: "priority", label: "Priority", type: "number", initial: String(rule.priority) },
+        { name: "params", label: "Parameters (JSON)", initial: JSON.stringify(rule.params) },
+      ]}
+      onSubmit={async (v) => {
+        let params: Record<string, unknown>;
+        try {
+          params = JSON.parse(v.params ?? "{}");
+        } catch {
+          throw new Error("The parameters are not valid JSON.");
+        }
+        await put.mutateAsync({ params: { path: { id: rule.id } }, body: { priority: Number(v.priority), params } });
+        await refreshAll();
+      }}
+    />
+  );
+}
+
 const rule = createColumnHelper<Rule>();
 const ruleColumns = [
   rule.accessor("name", { header: "Rule" }),
@@ -87,6 +115,11 @@ const ruleColumns = [
   rule.accessor("params", {
     header: "Parameters",
     cell: (c) => <code className="text-xs">{JSON.stringify(c.getValue())}</code>,
+  }),
+  rule.display({
+    id: "edit",
+    header: () => <span className="sr-only">Edit</span>,
+    cell: (c) => <EditRule rule={c.row.original} />,
   }),
   rule.display({
     id: "toggle",
