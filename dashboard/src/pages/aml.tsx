@@ -8,6 +8,7 @@ import { can, currentAdmin } from "@/auth/session";
 import { ConfirmAction } from "@/components/confirm-action";
 import { DataTable } from "@/components/data-table";
 import { Filters } from "@/components/filters";
+import { FormDialog } from "@/components/form-dialog";
 import { Facts, Loadable, PageHeader } from "@/components/page";
 import { StatusBadge } from "@/components/status-badge";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
@@ -164,6 +165,20 @@ export function AmlAlertPage() {
                   description="It moves to your queue; the assignment is audited."
                   onConfirm={async () => {
                     await assign.mutateAsync({ params: { path: { id } }, body: { adminId: me!.id } });
+                    await refreshAll();
+                  }}
+                />
+              )}
+              {review && a.status !== "closed" && (
+                <FormDialog
+                  label="Assign…"
+                  variant="outline"
+                  title="Assign to another analyst"
+                  description="An admin who reviews alerts (compliance or super admin), by id; the assignment is audited."
+                  submitLabel="Assign"
+                  fields={[{ name: "adminId", label: "Admin id", initial: a.assignee ?? "" }]}
+                  onSubmit={async (v) => {
+                    await assign.mutateAsync({ params: { path: { id } }, body: { adminId: v.adminId!.trim() } });
                     await refreshAll();
                   }}
                 />
