@@ -154,22 +154,27 @@ export function createNotifications(
     }
   };
 
-  async function enqueue(input: EnqueueInput, tx?: Executor): Promise<{ id: string; queued: boolean }> {
-    const to = normalizePhone(input.to);
-    if (!to) throw new AppError("VALIDATION_FAILED", "The recipient is not an Eswatini mobile number.");
+  type Recipient = { toPhone: string } | { toEmail: string; subject: string };
+
+  /** The one insert behind enqueue and enqueueEmail: a dedupe key already queued answers the row it queued. */
+  async function queue(
+    recipient: Recipient,
+    message: { body: string; kind: string; dedupeKey?: string; sensitive?: boolean; expiresAt?: Date },
+    tx?: Executor,
+  ): Promise<{ id: string; queued: boolean }> {
     const now = deps.now();
     const id = newId("ntf");
     const inserted = await (tx ?? db)
       .insert(notificationOutbox)
       .values({
         id,
-        toPhone: to,
-        body: input.sensitive ? `${SEALED}${sealer.seal(input.body)}` : input.body,
-        kind: input.kind,
-        dedupeKey: input.dedupeKey ?? null,
-        sensitive: input.sensitive ?? false,
+        ...recipient,
+        body: message.sensitive ? `${SEALED}${sealer.seal(message.body)}` : message.body,
+        kind: message.kind,
+        dedupeKey: message.dedupeKey ?? null,
+        sensitive: message.sensitive ?? false,
         nextAttemptAt: now,
-        expiresAt: input.expiresAt ?? null,
+        expiresAt: message.expiresAt ?? null,
         createdAt: now,
       })
       .onConflictDoNothing({ target: notificationOutbox.dedupeKey })
@@ -178,8 +183,14 @@ export function createNotifications(
     const [existing] = await (tx ?? db)
       .select({ id: notificationOutbox.id })
       .from(notificationOutbox)
-      .where(eq(notificationOutbox.dedupeKey, input.dedupeKey!));
+      .where(eq(notificationOutbox.dedupeKey, message.dedupeKey!));
     return { id: existing?.id ?? id, queued: false };
+  }
+
+  async function enqueue(input: EnqueueInput, tx?: Executor): Promise<{ id: string; queued: boolean }> {
+    const to = normalizePhone(input.to);
+    if (!to) throw new AppError("VALIDATION_FAILED", "The recipient is not an Eswatini mobile number.");
+    return queue({ toPhone: to }, input, tx);
   }
 
   /** Queues an e-mail to staff in the caller's transaction, like `enqueue`; delivered by the same worker. */
@@ -187,23 +198,7 @@ export function createNotifications(
     const to = input.to.trim().toLowerCase();
     if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(to))
       throw new AppError("VALIDATION_FAILED", "The recipient is not an e-mail address.");
-    const now = deps.now();
-    const id = newId("ntf");
-    const inserted = await (tx ?? db)
-      .insert(notificationOutbox)
-      .values({
-        id,
-        toEmail: to,
-        subject: input.subject,
-        body: input.body,
-        kind: input.kind,
-        dedupeKey: input.dedupeKey ?? null,
-        nextAttemptAt: now,
-        createdAt: now,
-      })
-      .onConflictDoNothing({ target: notificationOutbox.dedupeKey })
-      .returning({ id: notificationOutbox.id });
-    return { id: inserted[0]?.id ?? id, queued: !!inserted[0] };
+    return queue({ toEmail: to, subject: input.subject }, input, tx);
   }
 
   /** Leases up to `limit` due rows to this worker; due rows past their life are expired by the same statement. */
