@@ -1,4 +1,7 @@
+import { and, eq, gt } from "drizzle-orm";
 import type { Audit } from "../audit";
+import type { Core } from "../core";
+import { jobRuns } from "../jobs/schema";
 import { API, defineModule } from "../module";
 import { amlRoutes } from "./aml-routes";
 import { type AmlDeps, createAml } from "./aml-service";
@@ -12,6 +15,19 @@ import { type IdentityStatus, identitySubjects, type VendorCreation } from "./sa
  * alerts and their escalation, the STR export). A match freezes the subject through identity's user and vendor
  * status, and opens an AML alert — as does an analyst's confirming it — in the match's own transaction.
  */
+const SYNC_STALE_MS = 25 * 3_600_000;
+
+/** Whether `job` has succeeded within `ms` (its run records are the jobs module's table). */
+async function succeededWithin(core: Core, job: string, ms: number): Promise<boolean> {
+  const since = new Date(core.now().getTime() - ms);
+  const [row] = await core.database.db
+    .select({ id: jobRuns.id })
+    .from(jobRuns)
+    .where(and(eq(jobRuns.name, job), eq(jobRuns.status, "succeeded"), gt(jobRuns.startedAt, since)))
+    .limit(1);
+  return !!row;
+}
+
 export const complianceModule = defineModule({
   name: "compliance",
   create: (
@@ -58,7 +74,13 @@ export const complianceModule = defineModule({
         const summary = await sanctions.sync(ctx.meta);
         return { summary: { ...summary }, ok: true };
       },
-      loop: { due: async () => true },
+      // Not only at 04:15: a system holding no list screens nobody, and one whose last good sync is more than a day
+      // old (a failed download, no scheduler calling) is out of date — either is put right within a minute.
+      loop: {
+        everyMs: 60_000,
+        due: async () =>
+          !(await sanctions.currentList()) || !(await succeededWithin(core, "sanctions-sync", SYNC_STALE_MS)),
+      },
     },
     {
       name: "alert-escalation",

@@ -35,9 +35,17 @@ const listedVendor = await createVendor(t, { name: "Korea Mining Development Tra
 const ordinary = await signInUser(t);
 await t.deps.database.db.update(users).set({ name: "Sipho Dlamini" }).where(eq(users.id, ordinary.id));
 
+/** The sync's in-process loop check (every minute): due with no list, or no good sync in the last 25 hours. */
+const syncDue = () =>
+  t.deps.modules
+    .find((m) => m.name === "compliance")!
+    .jobs.find((j) => j.name === "sanctions-sync")!
+    .loop!.due();
+
 describe("sanctions sync", () => {
   test("before the first sync there is no list, and screening is unavailable", async () => {
     expect((await current()).status).toBe(404);
+    expect(await syncDue()).toBe(true);
     const screened = await t.request("POST", "/admin/v1/sanctions/screen", { token, body: { name: "Abdur Rehman" } });
     expect(screened.status).toBe(503);
   });
@@ -76,6 +84,17 @@ describe("sanctions sync", () => {
     expect((await t.deps.identity.users.get(listedUser.id))?.status).toBe("frozen");
     expect((await t.deps.identity.vendors.get(listedVendor.id))?.status).toBe("frozen");
     expect((await t.deps.identity.users.get(ordinary.id))?.status).toBe("active");
+  });
+
+  test("the loop leaves a list synced within 25 hours alone, and syncs one older than that", async () => {
+    expect(await syncDue()).toBe(false);
+    const real = t.deps.now;
+    t.deps.now = () => new Date(real().getTime() + 26 * 3_600_000);
+    try {
+      expect(await syncDue()).toBe(true);
+    } finally {
+      t.deps.now = real;
+    }
   });
 
   test("the same file again is a quiet no-op", async () => {
