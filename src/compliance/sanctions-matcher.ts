@@ -189,6 +189,9 @@ export function buildIndex(
     }
   const common = new Set(settings.commonNames.flatMap((n) => nameTokens(n)));
   for (const [token, set] of entriesOf) if (set.size >= settings.commonEntries) common.add(token);
+  // A lone letter (an initial, the "S" and "A" of "S.A.", what is left of "Shop a85a82" without its digits) says
+  // nothing about who someone is: it never carries a match alone either.
+  for (const token of entriesOf.keys()) if (token.length === 1) common.add(token);
 
   const vocabId = new Map<string, number>();
   const vocab: Vocab[] = [];
