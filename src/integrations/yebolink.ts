@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { YeboLinkConfig } from "../config";
+import { escapeHtml } from "../lib/html";
 import { type Fetch, type MessageSender, SendError, type SimulatedMessage } from "./eneza";
 
 /**
@@ -8,9 +9,6 @@ import { type Fetch, type MessageSender, SendError, type SimulatedMessage } from
  * `{to, channel: sms|whatsapp, content: {text, from_name}}` or `{to, channel: "email", content: {subject, html,
  * from_name}}` → `{success, data: {message_id|id, status}, error}`.
  */
-
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 /** A plain-text notice as the e-mail body: escaped, its lines kept. */
 const asHtml = (text: string) => `<p>${escapeHtml(text).replace(/\n/g, "<br>")}</p>`;
