@@ -123,6 +123,20 @@ export function createAdmins(deps: IdentityDeps, tools: { passwords: Passwords; 
     }
   }
 
+  /**
+   * What sign-in and TOTP setup both do before comparing a password: the per-address limit, then the admin by
+   * email — an unknown one still spends a password hash's time, so the answer's timing names no email.
+   */
+  async function byEmailForPassword(ctx: RequestMeta, input: { email: string; password: string }) {
+    await deps.rateLimiter.enforce(
+      [{ key: `admin-login:ip:${ctx.ip ?? "unknown"}`, limit: auth.authIpPerHour, periodSeconds: 3600 }],
+      deps.now(),
+    );
+    const [r] = await db.select().from(admins).where(eq(admins.email, input.email.trim().toLowerCase()));
+    if (!r) await passwords.burn(input.password);
+    return r;
+  }
+
   async function login({
     ctx,
     input,
@@ -130,14 +144,8 @@ export function createAdmins(deps: IdentityDeps, tools: { passwords: Passwords; 
     ctx: RequestMeta;
     input: { email: string; password: string; totp: string };
   }): Promise<Tokens & { admin: Admin }> {
-    await deps.rateLimiter.enforce(
-      [{ key: `admin-login:ip:${ctx.ip ?? "unknown"}`, limit: auth.authIpPerHour, periodSeconds: 3600 }],
-      deps.now(),
-    );
-    const email = input.email.trim().toLowerCase();
-    const [r] = await db.select().from(admins).where(eq(admins.email, email));
+    const r = await byEmailForPassword(ctx, input);
     if (!r) {
-      await passwords.burn(input.password);
       await deps.audit.record({ action: "admin.login.failed", details: { reason: "unknown_email" } }, ctx);
       throw badLogin();
     }
@@ -207,16 +215,8 @@ export function createAdmins(deps: IdentityDeps, tools: { passwords: Passwords; 
   async function totpSetup({ ctx, input }: { ctx: RequestMeta; input: { email: string; password: string } }) {
     const refused = () =>
       new AppError("UNAUTHENTICATED", "The email or password is wrong, or the authenticator is already set up.");
-    await deps.rateLimiter.enforce(
-      [{ key: `admin-login:ip:${ctx.ip ?? "unknown"}`, limit: auth.authIpPerHour, periodSeconds: 3600 }],
-      deps.now(),
-    );
-    const email = input.email.trim().toLowerCase();
-    const [r] = await db.select().from(admins).where(eq(admins.email, email));
-    if (!r) {
-      await passwords.burn(input.password);
-      throw refused();
-    }
+    const r = await byEmailForPassword(ctx, input);
+    if (!r) throw refused();
     const attempt = await attemptLogin(deps, { kind: "admin", id: r.id }, ctx, async () =>
       (await passwords.verify(input.password, r.passwordHash)) ? null : "wrong_password",
     );
@@ -232,7 +232,7 @@ export function createAdmins(deps: IdentityDeps, tools: { passwords: Passwords; 
       { action: "admin.totp.setup", actor: { type: "admin", id: r.id }, target: { type: "admin", id: r.id } },
       ctx,
     );
-    return { otpauthUrl: otpauthUrl(email, sealer.open(r.totpSecret)) };
+    return { otpauthUrl: otpauthUrl(r.email, sealer.open(r.totpSecret)) };
   }
 
   async function refresh({ ctx, input }: { ctx: RequestMeta; input: { refreshToken: string } }) {
