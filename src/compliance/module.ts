@@ -1,7 +1,5 @@
-import { and, eq, gt } from "drizzle-orm";
 import type { Audit } from "../audit";
-import type { Core } from "../core";
-import { jobRuns } from "../jobs/schema";
+import { succeededWithin } from "../jobs";
 import { API, defineModule } from "../module";
 import { amlRoutes } from "./aml-routes";
 import { type AmlDeps, createAml } from "./aml-service";
@@ -16,17 +14,6 @@ import { type IdentityStatus, identitySubjects, type VendorCreation } from "./sa
  * status, and opens an AML alert — as does an analyst's confirming it — in the match's own transaction.
  */
 const SYNC_STALE_MS = 25 * 3_600_000;
-
-/** Whether `job` has succeeded within `ms` (its run records are the jobs module's table). */
-async function succeededWithin(core: Core, job: string, ms: number): Promise<boolean> {
-  const since = new Date(core.now().getTime() - ms);
-  const [row] = await core.database.db
-    .select({ id: jobRuns.id })
-    .from(jobRuns)
-    .where(and(eq(jobRuns.name, job), eq(jobRuns.status, "succeeded"), gt(jobRuns.startedAt, since)))
-    .limit(1);
-  return !!row;
-}
 
 export const complianceModule = defineModule({
   name: "compliance",

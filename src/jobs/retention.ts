@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { Core } from "../core";
-import { queryRows } from "../db/client";
 import { PURGE_BATCH, type Purge, purgeBatch, purgeCutoff, type Sweep } from "../db/purge";
 import type { JobOutcome } from "./definition";
+import { succeededWithin } from "./recent-runs";
 
 /**
  * Retention: deletes operational rows nobody can need any more, so those tables stop growing forever. Each
@@ -86,13 +86,5 @@ export async function purgeExpired(core: Core, purges: Purge[], sweeps: readonly
 
 /** The in-process loop's cheap check: no successful, complete run in the last 20 hours (whoever triggered it). */
 export async function retentionDue(core: Core, job: string): Promise<boolean> {
-  const since = new Date(core.now().getTime() - RAN_RECENTLY_MS).toISOString();
-  const recent = await queryRows(
-    core.database.db,
-    sql`select 1 from job_runs
-         where name = ${job} and started_at > ${since}::timestamptz
-           and status = 'succeeded' and summary ->> 'complete' = 'true'
-         limit 1`,
-  );
-  return recent.length === 0;
+  return !(await succeededWithin(core, job, RAN_RECENTLY_MS, sql`summary ->> 'complete' = 'true'`));
 }

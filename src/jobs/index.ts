@@ -1,0 +1,2 @@
+/** What other domains may use of the jobs module: whether a job has run lately (for their loops' `due`). */
+export { succeededWithin } from "./recent-runs";
