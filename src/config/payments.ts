@@ -46,6 +46,8 @@ export const paymentsEnv = z.object({
   KESHLESS_KYC_LIMITS: jsonOf(kycLimits).optional(),
   KESHLESS_PAYMENT_REQUEST_TTL: int(60, 30 * 86_400).default(86_400),
   KESHLESS_PAYMENT_REQUEST_LOOKUPS_PER_MINUTE: int(1, 10_000).default(30),
+  KESHLESS_GROUP_COMMIT_MAX_ITEMS: int(1, 64).default(32),
+  KESHLESS_GROUP_COMMIT_IN_FLIGHT: int(1, 64).default(4),
 });
 export type PaymentsEnv = z.infer<typeof paymentsEnv>;
 
@@ -54,6 +56,12 @@ export function paymentsSettings(e: PaymentsEnv) {
   const kycLimits: Record<string, TierLimits> = { ...DEFAULT_KYC_LIMITS, ...(e.KESHLESS_KYC_LIMITS ?? {}) };
   return {
     maxAmount: e.KESHLESS_MAX_AMOUNT,
+    /**
+     * Fast-lane movements written together (src/db/group-commit.ts): at most this many per statement (≤ 64, the
+     * subtransactions a snapshot can list before Postgres overflows to pg_subtrans), at most this many statements
+     * at once; while they run, new movements gather for the next.
+     */
+    groupCommit: { maxItems: e.KESHLESS_GROUP_COMMIT_MAX_ITEMS, maxInFlight: e.KESHLESS_GROUP_COMMIT_IN_FLIGHT },
     fees,
     kycLimits,
     /** Default life of a vendor payment request, in seconds. */

@@ -87,8 +87,8 @@ export async function queryRows<T = Record<string, unknown>>(executor: Pick<Db, 
   return Array.isArray(result) ? result : result.rows;
 }
 
-/** The jsonb-in, jsonb-out functions hot paths call (drizzle/0008). */
-type JsonFunction = "payments_execute";
+/** The jsonb-in, jsonb-out functions hot paths call (drizzle/0008, 0021). */
+type JsonFunction = "payments_execute" | "payments_execute_batch";
 
 /**
  * One call of a jsonb function in autocommit: on Postgres a named prepared statement through postgres.js

@@ -74,6 +74,21 @@ export function isDatabaseUnreachable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * An error the database raised for one item of a batch it answered item by item (drizzle/0021): the SQLSTATE,
+ * message and constraint the item would have raised alone, where the checks above look for them.
+ */
+export class ItemError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly constraint_name?: string,
+  ) {
+    super(message);
+    this.name = "ItemError";
+  }
+}
+
 export const isSerializationFailure = (error: unknown) => {
   const state = sqlState(error);
   return state === "40001" || state === "40P01";

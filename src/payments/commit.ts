@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
-import { callJson, type Executor, queryRows } from "../db/client";
-import { sqlState } from "../db/pg-errors";
-import { retrySerializable } from "../db/serializable";
+import type { Config } from "../config";
+import { callJson, type Database, type Executor, queryRows } from "../db/client";
+import { createGroupCommit } from "../db/group-commit";
+import { ItemError, sqlState } from "../db/pg-errors";
 import { AppError } from "../http/errors";
 import type { IdempotentRequest, Outcome } from "../http/idempotency";
 import { newId } from "../lib/ids";
@@ -13,7 +14,8 @@ import type { Assumptions, Party, Plan } from "./types";
 /**
  * Writing a plan: ONE call to payments_execute (drizzle/0008) does it all — usage limits, ledger journal,
  * max balances, the transaction row, the notifications and partner webhooks — either in the caller's
- * SERIALIZABLE transaction (commit) or as one autocommit statement with the idempotency key (commitAlone).
+ * SERIALIZABLE transaction (commit) or, with the idempotency key, in a batch of concurrent ones written by one
+ * autocommit statement (commitAlone: payments_execute_batch, drizzle/0021, gathered by src/db/group-commit.ts).
  */
 
 function counterpartyOf(party: Party) {
@@ -111,20 +113,56 @@ export async function commit(
   return { status: 201, body: typeof row!.r === "string" ? JSON.parse(row!.r) : row!.r };
 }
 
+/** What payments_execute_batch answers for each item: the item's own answer, or the error it raised alone. */
+type ItemAnswer = { ok: unknown } | { error: { code: string; message: string; constraint: string | null } };
+
+type Statement = ReturnType<typeof statementOf>;
+
 /**
- * A plan with no beforeCommit as ONE autocommit statement, idempotency included (the fast lane): the new
- * transaction, or (with a PIN assumed) the refusal of a wrong PIN it counted. KL010 when an assumption no
- * longer holds, KL009 when the key already has an answer.
+ * The group commit of a payments service: concurrent fast-lane statements written together. Items are written
+ * in payer order, so two batches that share payers take their rows' locks in the same order instead of
+ * deadlocking; answers go back in the order submitted.
+ */
+export function createPaymentsGroupCommit(
+  database: Database,
+  config: Pick<Config, "serializableMaxRetries" | "groupCommit">,
+) {
+  return createGroupCommit<Statement, ItemAnswer>({
+    ...config.groupCommit,
+    maxRetries: config.serializableMaxRetries,
+    label: "payments_execute_batch",
+    write: async (items) => {
+      const order = items.map((_, i) => i);
+      order.sort((a, b) => compare(items[a]!.transaction.payer_id, items[b]!.transaction.payer_id) || a - b);
+      const answers = await callJson<ItemAnswer[]>(
+        database,
+        "payments_execute_batch",
+        order.map((i) => items[i]),
+      );
+      const inOrder: ItemAnswer[] = new Array(items.length);
+      order.forEach((item, position) => {
+        inOrder[item] = answers[position]!;
+      });
+      return inOrder;
+    },
+  });
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * A plan with no beforeCommit, idempotency included, written in a batch of concurrent ones (the fast lane): the
+ * new transaction, or (with a PIN assumed) the refusal of a wrong PIN it counted. KL010 when an assumption no
+ * longer holds, KL009 when the key already has an answer — thrown as the item's own error.
  */
 export async function commitAlone<T = TransactionDto>(
-  { now, database, config }: Pick<PaymentsContext, "now" | "database" | "config">,
+  { now, groupCommit }: Pick<PaymentsContext, "now" | "groupCommit">,
   plan: Plan,
   idempotency: IdempotentRequest,
   assume: Assumptions,
 ): Promise<T> {
-  const payload = statementOf(now, plan, { idempotency, assume });
-  return retrySerializable(() => callJson<T>(database, "payments_execute", payload), {
-    maxRetries: config.serializableMaxRetries,
-    label: "payments_execute",
-  }).catch(refusedDeposit(plan));
+  const answer = await groupCommit.submit(statementOf(now, plan, { idempotency, assume }));
+  if ("ok" in answer) return answer.ok as T;
+  const { code, message, constraint } = answer.error;
+  return refusedDeposit(plan)(new ItemError(code, message, constraint ?? undefined));
 }

@@ -2,6 +2,7 @@ import type { Config } from "../config";
 import type { Database } from "../db/client";
 import { AppError } from "../http/errors";
 import type { AccountKind, Ledger } from "../ledger";
+import { createPaymentsGroupCommit } from "./commit";
 import type { TierLimitsCache } from "./tier-limits";
 import type { PartyLookup, PaymentsPorts } from "./types";
 
@@ -25,6 +26,8 @@ export interface PaymentsContext extends PaymentsDeps {
   walletIds: Map<string, string>;
   /** The parties as the database has them now: planning's lookup unless the fast lane passes its caches. */
   freshLookup: PartyLookup;
+  /** The fast lane's concurrent movements, written together (commit.ts). */
+  groupCommit: ReturnType<typeof createPaymentsGroupCommit>;
 }
 
 export type WalletKind = Extract<AccountKind, "user_wallet" | "vendor_wallet">;
@@ -38,6 +41,7 @@ export function paymentsContext({ config, database, ledger, ports, now, tierLimi
     now,
     tierLimits,
     walletIds: new Map(),
+    groupCommit: createPaymentsGroupCommit(database, config),
     freshLookup: {
       userById: (id) => ports.users.get(id),
       userByPhone: (phone) => ports.users.findByPhone(phone),

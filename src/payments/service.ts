@@ -56,6 +56,8 @@ export function createPayments(deps: PaymentsDeps) {
       chargeOutflow(c, user, outflow, tx),
     refundOutflow,
     refundOutflowAt,
+    /** Batches the fast lane wrote and the movements in them (tests and benchmarks read these). */
+    groupCommitStats: c.groupCommit.stats,
   };
 }
 
