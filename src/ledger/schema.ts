@@ -88,7 +88,7 @@ export const ledgerEntries = pgTable(
   "ledger_entries",
   {
     id: bigserial({ mode: "bigint" }).primaryKey(),
-    // No foreign key: the ledger_entries_accumulate trigger (drizzle/0001) already refuses an entry unless its
+    // No foreign key: the ledger_entries_accumulate trigger (drizzle/0022) already refuses an entry unless its
     // journal exists and was created by the same transaction, and journals can never be deleted — the key's
     // check was a second lookup per entry on every payment (drizzle/0010).
     journalId: text().notNull(),

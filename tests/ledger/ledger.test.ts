@@ -396,6 +396,30 @@ describe("the database enforces the rules against direct SQL", () => {
     expect(await available(a.id)).toBe(100n);
   });
 
+  test("one INSERT that adds to a journal of its own transaction and to an old one is refused whole", async () => {
+    const a = await funded(100n);
+    const [old] = await queryRows<{ journal_id: string }>(
+      database.db,
+      sql`select journal_id from ledger_entries where account_id = ${a.id} limit 1`,
+    );
+    const id = newId("txn");
+    const mixed = await database.db
+      .transaction(async (tx) => {
+        await tx.execute(sql`insert into ledger_journals (id, kind, request) values (${id}, 'manual', '{}')`);
+        await tx.execute(
+          sql`insert into ledger_entries (journal_id, account_id, shard, currency, amount, balance_after)
+              values (${id}, ${a.id}, 0, 'SZL', 1, 101), (${id}, ${a.id}, 0, 'SZL', -1, 100),
+                     (${old!.journal_id}, ${a.id}, 0, 'SZL', 1, 101)`,
+        );
+      })
+      .then(
+        () => "accepted",
+        (e) => sqlState(e),
+      );
+    expect(mixed).toBe("KL004");
+    expect(await available(a.id)).toBe(100n);
+  });
+
   test("a guarded balance cannot be set negative", async () => {
     const a = await funded(100n);
     expect(await attempt(sql`update ledger_balances set balance = -1 where account_id = ${a.id}`)).toBe("23514");
