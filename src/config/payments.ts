@@ -46,8 +46,8 @@ export const paymentsEnv = z.object({
   KESHLESS_KYC_LIMITS: jsonOf(kycLimits).optional(),
   KESHLESS_PAYMENT_REQUEST_TTL: int(60, 30 * 86_400).default(86_400),
   KESHLESS_PAYMENT_REQUEST_LOOKUPS_PER_MINUTE: int(1, 10_000).default(30),
-  KESHLESS_GROUP_COMMIT_MAX_ITEMS: int(1, 64).default(32),
-  KESHLESS_GROUP_COMMIT_IN_FLIGHT: int(1, 64).default(4),
+  KESHLESS_GROUP_COMMIT_MAX_ITEMS: int(1, 64).default(16),
+  KESHLESS_GROUP_COMMIT_IN_FLIGHT: int(1, 64).default(2),
 });
 export type PaymentsEnv = z.infer<typeof paymentsEnv>;
 
