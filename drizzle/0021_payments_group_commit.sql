@@ -5,8 +5,8 @@
 -- Each item runs payments_execute in its own subtransaction (BEGIN … EXCEPTION), so a refusal that belongs to
 -- one item — insufficient funds, a limit, a stale assumption, a key already answered — undoes that item alone
 -- and is answered as {"error": {code, message, constraint}}, which the caller turns back into the error the
--- item would have raised alone. A serialization failure or a deadlock is not an item's: it aborts the batch,
--- which the caller retries (or splits). Nothing is answered before the batch commits: the statement returns
+-- item would have raised alone. A serialization failure, a deadlock or a server short of memory is not an
+-- item's: it aborts the batch, which the caller retries (or splits). Nothing is answered before the batch commits: the statement returns
 -- only then (autocommit). Items are answered in the order given.
 CREATE FUNCTION payments_execute_batch(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -21,7 +21,9 @@ BEGIN
       v_out := v_out || jsonb_build_array(jsonb_build_object('ok', payments_execute(item)));
     EXCEPTION WHEN OTHERS THEN
       GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT, v_constraint = CONSTRAINT_NAME;
-      IF v_state IN ('40001', '40P01') THEN
+      -- Not the item's: a conflict (class 40), the server short of a resource such as predicate-lock memory
+      -- (53), an operator or crash (57, 58), a connection (08) or an internal error (XX) aborts the batch.
+      IF left(v_state, 2) IN ('40', '53', '57', '58', '08', 'XX') THEN
         RAISE;
       END IF;
       v_out := v_out || jsonb_build_array(jsonb_build_object('error', jsonb_build_object(

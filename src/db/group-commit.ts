@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { isSerializationFailure } from "./pg-errors";
+import { isSerializationFailure, sqlState } from "./pg-errors";
 import { retrySerializable } from "./serializable";
 
 /**
@@ -13,8 +13,8 @@ import { retrySerializable } from "./serializable";
  * the time it would otherwise have queued for a connection and the database's cores.
  *
  * `write` must answer every item in order, and commit before it returns: nothing is acknowledged before its
- * commit. A serialization failure retries the batch; one that keeps failing is split in halves, written one
- * after the other, down to single items with the usual retries — so a conflict costs a batch a few retries,
+ * commit. A serialization failure retries the batch; one that keeps failing (or finds the server's predicate-lock
+ * table full) is split in halves, written one after the other, down to single items with the usual retries — so a conflict costs a batch a few retries,
  * never an answer. Any other failure (a lost connection) fails the batch's items alike: each caller then does
  * what it does for a failed statement of its own.
  */
@@ -56,7 +56,8 @@ export function createGroupCommit<I, R>(options: GroupCommitOptions<I, R>) {
       stats.items += items.length;
       return results;
     } catch (error) {
-      if (items.length === 1 || !isSerializationFailure(error)) throw error;
+      // Smaller batches conflict less and take fewer predicate locks (53200: the server's table of them is full).
+      if (items.length === 1 || !(isSerializationFailure(error) || sqlState(error) === "53200")) throw error;
       stats.splits++;
       const half = Math.ceil(items.length / 2);
       const first = await write(items.slice(0, half));

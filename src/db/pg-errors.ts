@@ -154,6 +154,8 @@ export function mapDatabaseError(error: unknown): AppError | undefined {
     case "40P01":
     case "55P03":
     case "57014":
+    // Out of shared memory (the predicate-lock table of SERIALIZABLE transactions full) or of connections: transient.
+    case "53200":
     case "53300":
     case "57P01":
     case "57P02":

@@ -48,6 +48,22 @@ test("a batch that keeps failing to serialize is split until each item is writte
   expect(batcher.stats.splits).toBeGreaterThan(0);
 });
 
+test("a batch that finds the predicate-lock table full (53200) is split as well", async () => {
+  const batcher = createGroupCommit<number, number>({
+    maxItems: 8,
+    maxInFlight: 1,
+    maxRetries: 3,
+    label: "test",
+    write: async (items) => {
+      if (items.length > 1) throw Object.assign(new Error("out of shared memory"), { code: "53200" });
+      return items;
+    },
+  });
+  const blocker = batcher.submit(0);
+  expect(await Promise.all([1, 2, 3].map((n) => batcher.submit(n)))).toEqual([1, 2, 3]);
+  await blocker;
+});
+
 test("any other failure fails the batch's items alike, and the next batch goes on", async () => {
   let fail = true;
   const batcher = createGroupCommit<number, number>({
