@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { isSerializationFailure, sqlState } from "./pg-errors";
+import { isSerializationFailure } from "./pg-errors";
 import { retrySerializable } from "./serializable";
 
 /**
@@ -57,7 +57,7 @@ export function createGroupCommit<I, R>(options: GroupCommitOptions<I, R>) {
       return results;
     } catch (error) {
       // Smaller batches conflict less and take fewer predicate locks (53200: the server's table of them is full).
-      if (items.length === 1 || !(isSerializationFailure(error) || sqlState(error) === "53200")) throw error;
+      if (items.length === 1 || !isSerializationFailure(error)) throw error;
       stats.splits++;
       const half = Math.ceil(items.length / 2);
       const first = await write(items.slice(0, half));

@@ -89,9 +89,14 @@ export class ItemError extends Error {
   }
 }
 
+/**
+ * The transaction was aborted for what it ran beside, not for what it asked: a serialization failure, a deadlock,
+ * or the server's table of SERIALIZABLE predicate locks full for a moment (53200, "out of shared memory", seen under
+ * the mixed-day bench). Nothing was written; the same transaction again is the answer.
+ */
 export const isSerializationFailure = (error: unknown) => {
   const state = sqlState(error);
-  return state === "40001" || state === "40P01";
+  return state === "40001" || state === "40P01" || state === "53200";
 };
 
 /**

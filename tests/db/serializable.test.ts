@@ -21,8 +21,8 @@ const driverError = (code: string) =>
   });
 
 describe("retrySerializable", () => {
-  test("retries 40001 and 40P01 through the driver's wrapper, then returns", async () => {
-    const codes = ["40001", "40P01", "40001"];
+  test("retries 40001, 40P01 and 53200 (predicate locks full) through the driver's wrapper, then returns", async () => {
+    const codes = ["40001", "40P01", "53200", "40001"];
     let calls = 0;
     const result = await retrySerializable(
       async () => {
@@ -33,7 +33,7 @@ describe("retrySerializable", () => {
       { maxRetries: 5 },
     );
     expect(result).toBe("done");
-    expect(calls).toBe(4);
+    expect(calls).toBe(5);
   });
 
   test("exhaustion rethrows the last serialization failure unchanged", async () => {
