@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db/client";
-import { createPartner, createVendor, signInUser } from "../support/factories";
+import { createPayers, createVendor } from "../support/factories";
 import { createTestContext } from "../support/harness";
 
 /**
@@ -17,27 +17,8 @@ const t = await createTestContext({
   }),
 });
 const PIN = "4729";
-let counter = 0;
-const key = () => `fast-${Date.now()}-${++counter}`;
-const partner = await createPartner(t);
+const { key, fundedUser, pay } = await createPayers(t, PIN);
 const stats = t.deps.paymentsFastLane.stats;
-
-async function fundedUser(amount: number) {
-  const user = await signInUser(t, { pin: PIN });
-  const deposited = await t.request("POST", "/partner/v1/deposits", {
-    headers: { "x-api-key": partner.apiKey, "idempotency-key": key() },
-    body: { phone: user.phone, amount, currency: "SZL", externalReference: key() },
-  });
-  expect(deposited.status).toBe(201);
-  return user;
-}
-
-const pay = (token: string, vendorCode: string, amount: number, pin = PIN, idem = key()) =>
-  t.request("POST", "/v1/payments", {
-    token,
-    headers: { "idempotency-key": idem },
-    body: { vendorCode, amount, currency: "SZL", pin },
-  });
 
 /** Runs `fn` and reports how many requests each lane answered meanwhile. */
 async function lanes<T>(fn: () => Promise<T>) {

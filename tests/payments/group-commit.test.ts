@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import { queryRows } from "../../src/db/client";
-import { createPartner, createVendor, signInUser } from "../support/factories";
+import { createPayers, createVendor } from "../support/factories";
 import { createTestContext } from "../support/harness";
 
 /**
@@ -11,27 +11,9 @@ import { createTestContext } from "../support/harness";
  */
 const t = await createTestContext({ KESHLESS_GROUP_COMMIT_IN_FLIGHT: "1" });
 const PIN = "4729";
-let counter = 0;
-const key = () => `group-${Date.now()}-${++counter}`;
-const partner = await createPartner(t);
+const { key, fundedUser, pay } = await createPayers(t, PIN);
 const batches = t.deps.payments.groupCommitStats;
 
-async function fundedUser(amount: number) {
-  const user = await signInUser(t, { pin: PIN });
-  const deposited = await t.request("POST", "/partner/v1/deposits", {
-    headers: { "x-api-key": partner.apiKey, "idempotency-key": key() },
-    body: { phone: user.phone, amount, currency: "SZL", externalReference: key() },
-  });
-  expect(deposited.status).toBe(201);
-  return user;
-}
-
-const pay = (token: string, vendorCode: string, amount: number, pin = PIN, idem = key()) =>
-  t.request("POST", "/v1/payments", {
-    token,
-    headers: { "idempotency-key": idem },
-    body: { vendorCode, amount, currency: "SZL", pin },
-  });
 const balance = async (token: string) => (await t.request("GET", "/v1/wallet", { token })).json.balance as number;
 const exec = (query: ReturnType<typeof sql>) => queryRows<Record<string, any>>(t.deps.database.db, query);
 

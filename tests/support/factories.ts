@@ -166,3 +166,31 @@ export async function createPartner(
   });
   return { id: partner.id, apiKey: partner.apiKey, keyId: partner.key.id };
 }
+
+/**
+ * Wallets to pay from: users with `pin`, each funded by a partner deposit of the given amount, and a vendor
+ * payment as the app sends it (its own Idempotency-Key unless one is given).
+ */
+export async function createPayers(t: TestContext, pin: string) {
+  const partner = await createPartner(t);
+  let counter = 0;
+  const key = () => `pay-${Date.now()}-${++counter}`;
+  return {
+    key,
+    async fundedUser(amount: number) {
+      const user = await signInUser(t, { pin });
+      const deposited = await t.request("POST", "/partner/v1/deposits", {
+        headers: { "x-api-key": partner.apiKey, "idempotency-key": key() },
+        body: { phone: user.phone, amount, currency: "SZL", externalReference: key() },
+      });
+      if (deposited.status !== 201) throw new Error(`POST /partner/v1/deposits: ${deposited.status} ${deposited.text}`);
+      return user;
+    },
+    pay: (token: string, vendorCode: string, amount: number, payPin = pin, idem = key()) =>
+      t.request("POST", "/v1/payments", {
+        token,
+        headers: { "idempotency-key": idem },
+        body: { vendorCode, amount, currency: "SZL", pin: payPin },
+      }),
+  };
+}
