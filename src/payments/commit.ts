@@ -1,7 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { Config } from "../config";
-import { callJson, type Database, type Executor, queryRows } from "../db/client";
-import { createGroupCommit } from "../db/group-commit";
+import { type Executor, queryRows } from "../db/client";
 import { ItemError, sqlState } from "../db/pg-errors";
 import { AppError } from "../http/errors";
 import type { IdempotentRequest, Outcome } from "../http/idempotency";
@@ -112,43 +110,6 @@ export async function commit(
   ).catch(refusedDeposit(plan));
   return { status: 201, body: typeof row!.r === "string" ? JSON.parse(row!.r) : row!.r };
 }
-
-/** What payments_execute_batch answers for each item: the item's own answer, or the error it raised alone. */
-type ItemAnswer = { ok: unknown } | { error: { code: string; message: string; constraint: string | null } };
-
-type Statement = ReturnType<typeof statementOf>;
-
-/**
- * The group commit of a payments service: concurrent fast-lane statements written together. Items are written
- * in payer order, so two batches that share payers take their rows' locks in the same order instead of
- * deadlocking; answers go back in the order submitted.
- */
-export function createPaymentsGroupCommit(
-  database: Database,
-  config: Pick<Config, "serializableMaxRetries" | "groupCommit">,
-) {
-  return createGroupCommit<Statement, ItemAnswer>({
-    ...config.groupCommit,
-    maxRetries: config.serializableMaxRetries,
-    label: "payments_execute_batch",
-    write: async (items) => {
-      const order = items.map((_, i) => i);
-      order.sort((a, b) => compare(items[a]!.transaction.payer_id, items[b]!.transaction.payer_id) || a - b);
-      const answers = await callJson<ItemAnswer[]>(
-        database,
-        "payments_execute_batch",
-        order.map((i) => items[i]),
-      );
-      const inOrder: ItemAnswer[] = new Array(items.length);
-      order.forEach((item, position) => {
-        inOrder[item] = answers[position]!;
-      });
-      return inOrder;
-    },
-  });
-}
-
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * A plan with no beforeCommit, idempotency included, written in a batch of concurrent ones (the fast lane): the

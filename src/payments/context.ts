@@ -2,7 +2,7 @@ import type { Config } from "../config";
 import type { Database } from "../db/client";
 import { AppError } from "../http/errors";
 import type { AccountKind, Ledger } from "../ledger";
-import { createPaymentsGroupCommit } from "./commit";
+import { createPaymentsGroupCommit } from "./batches";
 import type { TierLimitsCache } from "./tier-limits";
 import type { PartyLookup, PaymentsPorts } from "./types";
 
