@@ -376,24 +376,21 @@ async function mixedRequest(f: Fixture, url: string, started: number): Promise<A
   const kind = pickKind();
   const user = pick(f.users);
   const amount = smallAmount();
+  const asUser = (path: string, body?: unknown): Parameters<typeof send>[1] => ({
+    method: body === undefined ? "GET" : "POST",
+    path,
+    headers: bearer(user),
+    body,
+  });
+  const money = { amount, currency: "SZL", pin: user.pin };
   const request = (() => {
     switch (kind) {
       case "payment":
-        return {
-          method: "POST",
-          path: "/v1/payments",
-          headers: bearer(user),
-          body: { vendorCode: pick(f.vendorCodes), amount, currency: "SZL", pin: user.pin },
-        };
+        return asUser("/v1/payments", { vendorCode: pick(f.vendorCodes), ...money });
       case "transfer": {
         let to = pick(f.users);
         while (to === user) to = pick(f.users);
-        return {
-          method: "POST",
-          path: "/v1/transfers",
-          headers: bearer(user),
-          body: { toPhone: to.phone, amount, currency: "SZL", pin: user.pin },
-        };
+        return asUser("/v1/transfers", { toPhone: to.phone, ...money });
       }
       case "deposit":
         return {
@@ -401,32 +398,21 @@ async function mixedRequest(f: Fixture, url: string, started: number): Promise<A
           path: "/partner/v1/deposits",
           headers: { "x-api-key": f.partnerKey },
           body: { phone: user.phone, amount, currency: "SZL", externalReference: `mix-${runTag}-${keySeq + 1}` },
-        };
+        } as const;
       case "airtime":
-        return {
-          method: "POST",
-          path: "/v1/airtime",
-          headers: bearer(user),
-          body: { msisdn: user.phone, amount, currency: "SZL", pin: user.pin },
-        };
+        return asUser("/v1/airtime", { msisdn: user.phone, ...money });
       case "withdrawal":
-        return {
-          method: "POST",
-          path: "/v1/withdrawals",
-          headers: bearer(user),
-          body: {
-            amount: 1_000 + amount,
-            currency: "SZL",
-            pin: user.pin,
-            destination: { type: "agent", agentCode: "AG1042" },
-          },
-        };
+        return asUser("/v1/withdrawals", {
+          ...money,
+          amount: 1_000 + amount,
+          destination: { type: "agent", agentCode: "AG1042" },
+        });
       case "balance":
-        return { method: "GET", path: "/v1/wallet", headers: bearer(user) };
+        return asUser("/v1/wallet");
       case "history":
-        return { method: "GET", path: "/v1/wallet/transactions?limit=20", headers: bearer(user) };
+        return asUser("/v1/wallet/transactions?limit=20");
     }
-  })() as Parameters<typeof send>[1];
+  })();
   return { ...(await send(url, request, started)), kind };
 }
 

@@ -14,8 +14,8 @@ import { retrySerializable } from "./serializable";
  *
  * `write` must answer every item in order, and commit before it returns: nothing is acknowledged before its
  * commit. A serialization failure retries the batch; one that keeps failing (or finds the server's predicate-lock
- * table full) is split in halves, written one after the other, down to single items with the usual retries — so a conflict costs a batch a few retries,
- * never an answer. Any other failure (a lost connection) fails the batch's items alike: each caller then does
+ * table full) is split in halves, written one after the other, down to single items with the usual retries — so
+ * a conflict costs a batch a few retries, never an answer. Any other failure (a lost connection) fails the batch's items alike: each caller then does
  * what it does for a failed statement of its own.
  */
 export interface GroupCommitOptions<I, R> {
@@ -96,5 +96,3 @@ export function createGroupCommit<I, R>(options: GroupCommitOptions<I, R>) {
     stats,
   };
 }
-
-export type GroupCommit<I, R> = ReturnType<typeof createGroupCommit<I, R>>;

@@ -3,7 +3,7 @@ import { callJson, type Database } from "../db/client";
 import { createGroupCommit } from "../db/group-commit";
 
 /** What payments_execute_batch (drizzle/0021) answers for each item: its own answer, or the error it raised alone. */
-export type ItemAnswer = { ok: unknown } | { error: { code: string; message: string; constraint: string | null } };
+type ItemAnswer = { ok: unknown } | { error: { code: string; message: string; constraint: string | null } };
 
 /** A payments_execute payload (commit.ts statementOf), as far as batching reads it. */
 interface Statement {

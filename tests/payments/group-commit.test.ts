@@ -9,7 +9,13 @@ import { createTestContext } from "../support/harness";
  * statement. With one batch in flight at a time, whatever arrives while it runs is written together by the
  * next, so these tests can put chosen requests in one batch and check that each is answered as if alone.
  */
-const t = await createTestContext({ KESHLESS_GROUP_COMMIT_IN_FLIGHT: "1" });
+const t = await createTestContext({
+  KESHLESS_GROUP_COMMIT_IN_FLIGHT: "1",
+  // A daily limit the statement enforces (usage counters), low enough for one payer below to reach it.
+  KESHLESS_KYC_LIMITS: JSON.stringify({
+    "0": { perTransaction: 5_000, daily: 3_000, monthly: 1_000_000, maxBalance: 1_000_000 },
+  }),
+});
 const PIN = "4729";
 const { key, fundedUser, pay } = await createPayers(t, PIN);
 const batches = t.deps.payments.groupCommitStats;
@@ -24,8 +30,9 @@ test("payments that arrive together share a batch; a refusal in it excludes that
   const poor = [];
   for (let i = 0; i < 3; i++) poor.push(await fundedUser(600));
   const guesser = await fundedUser(10_000);
+  const busy = await fundedUser(10_000);
   // Warm every profile cache, so the next round takes the fast lane.
-  for (const user of [...rich, ...poor, guesser])
+  for (const user of [...rich, ...poor, guesser, busy])
     expect((await pay(user.accessToken, vendor.code, 50)).status).toBe(201);
 
   const before = { ...batches };
@@ -33,9 +40,10 @@ test("payments that arrive together share a batch; a refusal in it excludes that
     ...rich.map((u) => pay(u.accessToken, vendor.code, 2_000)),
     ...poor.map((u) => pay(u.accessToken, vendor.code, 2_000)),
     pay(guesser.accessToken, vendor.code, 2_000, "0000"),
+    pay(busy.accessToken, vendor.code, 2_950), // with the warm-up's E1.00, past the E30 daily limit
   ]);
   const written = { batches: batches.batches - before.batches, items: batches.items - before.items };
-  expect(written.items).toBe(12);
+  expect(written.items).toBe(13);
   expect(written.batches).toBeLessThan(written.items); // some were written together
 
   for (const [i, user] of rich.entries()) {
@@ -47,7 +55,11 @@ test("payments that arrive together share a batch; a refusal in it excludes that
     expect(answers[rich.length + i]!.json.error.code).toBe("INSUFFICIENT_FUNDS");
     expect(await balance(user.accessToken)).toBe(600 - 100);
   }
-  const guessed = answers.at(-1)!;
+  const limited = answers.at(-1)!;
+  expect(limited.json.error.code).toBe("LIMIT_EXCEEDED");
+  expect(limited.json.error.details).toEqual({ limit: "daily" });
+  expect(await balance(busy.accessToken)).toBe(10_000 - 100);
+  const guessed = answers.at(-2)!;
   expect(guessed.status).toBe(401);
   expect(guessed.json.error.code).toBe("INVALID_PIN");
   const [counted] = await exec(sql`select pin_failed_count from users where id = ${guesser.id}`);
