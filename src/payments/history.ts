@@ -1,5 +1,6 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import { type Database, queryRows } from "../db/client";
+import { withTransaction } from "../db/transaction";
 import { AppError } from "../http/errors";
 import { balanceAfterEntry } from "../ledger";
 import { type PaymentsContext, type WalletKind, walletOf } from "./context";
@@ -10,21 +11,39 @@ import { transactions } from "./schema";
 
 type Row = typeof transactions.$inferSelect;
 
+/** `account`'s balance right after the journal `journalId` (a transaction's id), as a subquery. */
+const balanceAfterOf = (journalId: SQL, account: string) =>
+  sql<string | null>`(select ${balanceAfterEntry}::text
+            from ledger_entries e join ledger_accounts a on a.id = e.account_id
+           where e.journal_id = ${journalId} and e.account_id = ${account}
+           order by e.id desc limit 1)`;
+
+const numberOrNull = (value: string | null) => (value == null ? null : Number(value));
+
 /** One transaction as `account` sees it. balanceAfter: that account's balance right after it. */
 async function toDto(database: Database, row: Row, account: string): Promise<TransactionDto> {
   const [after] = await queryRows<{ balance_after: string | null }>(
     database.db,
-    sql`select ${balanceAfterEntry}::text as balance_after
-            from ledger_entries e join ledger_accounts a on a.id = e.account_id
-           where e.journal_id = ${row.id} and e.account_id = ${account}
-           order by e.id desc limit 1`,
+    sql`select ${balanceAfterOf(sql`${row.id}`, account)} as balance_after`,
   );
-  const balanceAfter = after?.balance_after == null ? null : Number(after.balance_after);
-  return transactionDto(row, { outgoing: row.payerAccount === account, balanceAfter });
+  return transactionDto(row, {
+    outgoing: row.payerAccount === account,
+    balanceAfter: numberOrNull(after?.balance_after ?? null),
+  });
 }
 
-/** Newest first. The cursor is opaque: base64url of "createdAt|id" of the last row returned. */
-export async function listForAccount(database: Database, account: string, options: { limit: number; cursor?: string }) {
+/**
+ * Newest first. The cursor is opaque: base64url of "createdAt|id" of the last row returned. One statement (each
+ * row's balance after it in a subquery), in a read-only REPEATABLE READ snapshot: as an autocommit SERIALIZABLE
+ * read it took SIREAD locks on the heap pages of `transactions` and `ledger_entries` that every payment writes, and
+ * the mixed day's withdrawals and airtime, several statements long, were aborted as pivots until their retries ran
+ * out (bench/RESULTS.md, issue 17). A statement shows a committed state whatever the isolation.
+ */
+export async function listForAccount(
+  c: Pick<PaymentsContext, "database" | "config">,
+  account: string,
+  options: { limit: number; cursor?: string },
+) {
   let before: { at: string; id: string } | undefined;
   if (options.cursor) {
     const [at, id] = Buffer.from(options.cursor, "base64url").toString().split("|");
@@ -35,16 +54,25 @@ export async function listForAccount(database: Database, account: string, option
     sql`(select * from transactions where ${side} = ${account}
            ${before ? sql`and (created_at, id) < (${before.at}::timestamptz, ${before.id})` : sql``}
            order by created_at desc, id desc limit ${options.limit + 1})`;
-  const rows = await database.db
-    .select()
-    .from(transactions)
-    .where(
-      sql`${transactions.id} in (select id from (${page(sql`payer_account`)} union all ${page(sql`payee_account`)}) u)`,
-    )
-    .orderBy(sql`${transactions.createdAt} desc, ${transactions.id} desc`)
-    .limit(options.limit + 1);
-  const data = await Promise.all(rows.slice(0, options.limit).map((row) => toDto(database, row, account)));
-  const last = rows.length > options.limit ? rows[options.limit - 1]! : undefined;
+  const rows = await withTransaction(
+    c,
+    (tx) =>
+      (tx as Database["db"])
+        .select({ row: transactions, balanceAfter: balanceAfterOf(sql`${transactions.id}`, account) })
+        .from(transactions)
+        .where(
+          sql`${transactions.id} in (select id from (${page(sql`payer_account`)} union all ${page(sql`payee_account`)}) u)`,
+        )
+        .orderBy(sql`${transactions.createdAt} desc, ${transactions.id} desc`)
+        .limit(options.limit + 1),
+    { label: "payments.history", isolation: "repeatable read", readOnly: true },
+  );
+  const data = rows
+    .slice(0, options.limit)
+    .map(({ row, balanceAfter }) =>
+      transactionDto(row, { outgoing: row.payerAccount === account, balanceAfter: numberOrNull(balanceAfter) }),
+    );
+  const last = rows.length > options.limit ? rows[options.limit - 1]!.row : undefined;
   const nextCursor = last ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString("base64url") : null;
   return { data, nextCursor };
 }
