@@ -224,16 +224,112 @@ async function lastMovementBefore(tx: Executor, accounts: string[], beforeUs: nu
   return new Map(rows.flatMap((r) => (r.us === null ? [] : [[r.acc, Number(r.us)] as const])));
 }
 
+/**
+ * What the rules need of each account's past, kept between passes by the instance that ran them: its completed
+ * movements from `fromUs` on, oldest first, and (when a dormancy rule asked) its last one before `fromUs`.
+ * Loading that afresh every pass re-read up to the longest window (48 h) of every active account's transactions
+ * every interval — a busy day's whole table every two seconds — and the pass's CPU burst was the payments' p99
+ * (bench/RESULTS.md, issue 17: 75 ms at half the peak with the monitor on, 14 ms with it off). An account is
+ * loaded once, then grows by the rows each pass evaluates, which are exactly the rows the database would add.
+ * Valid only while this instance ran every pass: `position` is the monitor state (cursor and evaluated count) its
+ * last committed pass left; when another instance has moved it, or a pass failed, the cache starts over.
+ */
+export interface HistoryCache {
+  position: string | null;
+  accounts: Map<string, AccountHistory>;
+  movements: number;
+}
+
+interface AccountHistory {
+  fromUs: number;
+  movements: Movement[];
+  ids: Set<string>;
+  /** The last movement before fromUs: undefined when there is none, "unknown" when no dormancy rule asked. */
+  lastBefore: number | undefined | "unknown";
+}
+
+/** A bound on what the cache holds (~100 bytes a movement): past it, it starts over. */
+const HISTORY_CACHE_MAX_MOVEMENTS = 200_000;
+
+export function createHistoryCache(): HistoryCache {
+  return { position: null, accounts: new Map(), movements: 0 };
+}
+
+function clearHistoryCache(cache: HistoryCache) {
+  cache.position = null;
+  cache.accounts.clear();
+  cache.movements = 0;
+}
+
+/** Adds a movement in time order, once (a row can come back: read again after a retry, or parked then ready). */
+function remember(cache: HistoryCache, entry: AccountHistory, m: Movement) {
+  if (entry.ids.has(m.id)) return;
+  entry.ids.add(m.id);
+  entry.movements.splice(upperBound(entry.movements, m), 0, m);
+  cache.movements++;
+}
+
+/** Each account's history over [fromUs, to] and its last movement before: from the cache, loading what it lacks. */
+async function historyOf(
+  tx: Executor,
+  accounts: string[],
+  fromUs: number,
+  to: string,
+  dormancy: boolean,
+  sides: Side[],
+  cache: HistoryCache | undefined,
+): Promise<{ history: Map<string, Movement[]>; lastBefore: Map<string, number> }> {
+  if (!cache) {
+    const history = await loadHistory(tx, accounts, fromUs, to);
+    const lastBefore = dormancy ? await lastMovementBefore(tx, accounts, fromUs) : new Map<string, number>();
+    return { history, lastBefore };
+  }
+  const missing = accounts.filter((a) => {
+    const entry = cache.accounts.get(a);
+    return !entry || entry.fromUs > fromUs || (dormancy && entry.lastBefore === "unknown");
+  });
+  if (missing.length) {
+    const loaded = await loadHistory(tx, missing, fromUs, to);
+    const before = dormancy ? await lastMovementBefore(tx, missing, fromUs) : undefined;
+    for (const account of missing) {
+      const previous = cache.accounts.get(account);
+      if (previous) cache.movements -= previous.movements.length;
+      const movements = loaded.get(account)!;
+      cache.accounts.set(account, {
+        fromUs,
+        movements,
+        ids: new Set(movements.map((m) => m.id)),
+        lastBefore: before ? before.get(account) : "unknown",
+      });
+      cache.movements += movements.length;
+    }
+  }
+  for (const side of sides) remember(cache, cache.accounts.get(side.account)!, side.movement);
+  const history = new Map<string, Movement[]>();
+  const lastBefore = new Map<string, number>();
+  for (const account of accounts) {
+    const entry = cache.accounts.get(account)!;
+    history.set(account, entry.movements);
+    if (typeof entry.lastBefore === "number") lastBefore.set(account, entry.lastBefore);
+  }
+  return { history, lastBefore };
+}
+
 /** The rules' hits on `rows` (completed transactions), in the order the transactions happened. */
-async function evaluateRows(tx: Executor, rules: Rule[], rows: TxRow[], cashThreshold: number): Promise<RaiseInput[]> {
+async function evaluateRows(
+  tx: Executor,
+  rules: Rule[],
+  rows: TxRow[],
+  cashThreshold: number,
+  cache?: HistoryCache,
+): Promise<RaiseInput[]> {
   const sides = rows.flatMap(sidesOf).sort((a, b) => byTime(a.movement, b.movement));
   if (!rules.length || !sides.length) return [];
   const accounts = [...new Set(sides.map((s) => s.account))];
   const fromUs = Math.min(...sides.map((s) => s.movement.us)) - Math.max(0, ...rules.map(lookBackUs));
   const latest = rows.reduce((a, b) => (Number(b.us) > Number(a.us) ? b : a));
-  const history = await loadHistory(tx, accounts, fromUs, latest.at);
   const dormancy = rules.some((r) => r.type === "dormant_reactivation");
-  const lastBefore = dormancy ? await lastMovementBefore(tx, accounts, fromUs) : new Map<string, number>();
+  const { history, lastBefore } = await historyOf(tx, accounts, fromUs, latest.at, dormancy, sides, cache);
   const hits: RaiseInput[] = [];
   for (const side of sides) {
     const upTo = history.get(side.account)!.slice(0, upperBound(history.get(side.account)!, side.movement));
@@ -292,74 +388,96 @@ export interface PassResult {
 }
 
 /** One pass: up to a batch of new rows, and the parked ones that have completed since. */
-export async function monitorPass(deps: MonitorDeps): Promise<PassResult> {
+export async function monitorPass(deps: MonitorDeps, cache?: HistoryCache): Promise<PassResult> {
   await deps.ready();
   const { batch } = deps.config.aml.monitor;
   const { horizon, lagMs } = await readHorizon(deps);
   if (lagMs > LAG_WARNING_MS + deps.config.aml.monitor.safetyMs)
     deps.logger.warn({ lagMs, horizon }, "aml monitor: an open transaction holds the horizon back");
-  return withTransaction(
-    deps,
-    async (tx) => {
-      const [cursor] = await queryRows<{ at: string; id: string }>(
-        tx,
-        sql`select cursor_at::text as at, cursor_id as id from aml_monitor_state
+  try {
+    const { position, ...result } = await withTransaction(
+      deps,
+      async (tx) => {
+        const [cursor] = await queryRows<{ at: string; id: string; evaluated: string }>(
+          tx,
+          sql`select cursor_at::text as at, cursor_id as id, evaluated::text as evaluated from aml_monitor_state
               where id = ${MONITOR_STATE_ID} for update skip locked`,
-      );
-      if (!cursor) return { evaluated: 0, passed: 0, alerts: { opened: 0, hits: 0 }, more: false, busy: true };
-      const rules = (await listRules(tx)).filter((r) => r.enabled && r.type !== "sanctions").map(ruleOf);
-      const parked = await queryRows<TxRow>(
-        tx,
-        sql`select ${COLUMNS} from aml_monitor_pending p join transactions t on t.id = p.transaction_id
+        );
+        if (!cursor)
+          return { position: null, evaluated: 0, passed: 0, alerts: { opened: 0, hits: 0 }, more: false, busy: true };
+        const positionOf = (at: string, id: string, evaluated: bigint) => `${at}|${id}|${evaluated}`;
+        if (cache) {
+          if (cache.position !== positionOf(cursor.at, cursor.id, BigInt(cursor.evaluated))) clearHistoryCache(cache);
+          // Past its bound it starts over; the position is set again when this pass commits.
+          if (cache.movements > HISTORY_CACHE_MAX_MOVEMENTS) clearHistoryCache(cache);
+          cache.position = null;
+        }
+        const rules = (await listRules(tx)).filter((r) => r.enabled && r.type !== "sanctions").map(ruleOf);
+        const parked = await queryRows<TxRow>(
+          tx,
+          sql`select ${COLUMNS} from aml_monitor_pending p join transactions t on t.id = p.transaction_id
               where t.status <> 'pending' order by p.parked_at, p.transaction_id limit ${batch}`,
-      );
-      const stream = await queryRows<TxRow>(tx, streamQuery(cursor, horizon, batch));
-      const evaluable = (r: TxRow) => r.status === "completed" || r.status === "reversed";
-      const ready = [...parked, ...stream].filter(evaluable);
-      const hits = await evaluateRows(tx, rules, ready, deps.config.aml.cashThreshold);
-      let opened = 0;
-      for (const raise of foldHits(hits)) if ((await raiseAlert(deps, tx, raise, MONITOR_META)).opened) opened++;
+        );
+        const stream = await queryRows<TxRow>(tx, streamQuery(cursor, horizon, batch));
+        const evaluable = (r: TxRow) => r.status === "completed" || r.status === "reversed";
+        const ready = [...parked, ...stream].filter(evaluable);
+        const hits = await evaluateRows(tx, rules, ready, deps.config.aml.cashThreshold, cache);
+        let opened = 0;
+        for (const raise of foldHits(hits)) if ((await raiseAlert(deps, tx, raise, MONITOR_META)).opened) opened++;
 
-      const now = deps.now();
-      const waiting = stream.filter((r) => r.status === "pending");
-      if (waiting.length)
-        await tx.execute(
-          sql`insert into aml_monitor_pending (transaction_id, parked_at)
+        const now = deps.now();
+        const waiting = stream.filter((r) => r.status === "pending");
+        if (waiting.length)
+          await tx.execute(
+            sql`insert into aml_monitor_pending (transaction_id, parked_at)
                 values ${sql.join(
                   waiting.map((r) => sql`(${r.id}, ${now.toISOString()}::timestamptz)`),
                   sql`, `,
                 )}
                 on conflict do nothing`,
-        );
-      if (parked.length)
-        await tx.execute(sql`delete from aml_monitor_pending where transaction_id in ${list(parked.map((r) => r.id))}`);
-      const last = stream.at(-1);
-      await tx.execute(
-        sql`update aml_monitor_state set
+          );
+        if (parked.length)
+          await tx.execute(
+            sql`delete from aml_monitor_pending where transaction_id in ${list(parked.map((r) => r.id))}`,
+          );
+        const last = stream.at(-1);
+        await tx.execute(
+          sql`update aml_monitor_state set
               cursor_at = ${last ? last.at : cursor.at}::timestamptz, cursor_id = ${last ? last.id : cursor.id},
               evaluated = evaluated + ${ready.length}, updated_at = ${now.toISOString()}::timestamptz
             where id = ${MONITOR_STATE_ID}`,
-      );
-      return {
-        evaluated: ready.length,
-        passed: stream.length,
-        alerts: { opened, hits: hits.length - opened },
-        more: stream.length === batch || parked.length === batch,
-        busy: false,
-      };
-    },
-    { label: "aml.monitor", isolation: "read committed" },
-  );
+        );
+        const position = last
+          ? positionOf(last.at, last.id, BigInt(cursor.evaluated) + BigInt(ready.length))
+          : positionOf(cursor.at, cursor.id, BigInt(cursor.evaluated) + BigInt(ready.length));
+        return {
+          position,
+          evaluated: ready.length,
+          passed: stream.length,
+          alerts: { opened, hits: hits.length - opened },
+          more: stream.length === batch || parked.length === batch,
+          busy: false,
+        };
+      },
+      { label: "aml.monitor", isolation: "read committed" },
+    );
+    if (cache && position) cache.position = position;
+    return result;
+  } catch (failure) {
+    if (cache) clearHistoryCache(cache);
+    throw failure;
+  }
 }
 
 /** The monitor as an in-process worker (module `workers`), plus a pass and a drain for whoever must wait for it. */
 export function createMonitor(deps: MonitorDeps) {
   const log = deps.logger.child({ component: "aml-monitor" });
+  const cache = createHistoryCache();
   const poller = createPoller({
     intervalMs: deps.config.aml.monitor.intervalMs,
     pass: async () => {
       const started = performance.now();
-      const { more } = await monitorPass(deps);
+      const { more } = await monitorPass(deps, cache);
       // Catching up on a backlog, rest as long as the pass took: the monitor takes at most half of what it shares
       // with the payments it reads (the same cores, the same database), so a backlog never raises their latency.
       if (more) await Bun.sleep(Math.min(performance.now() - started, deps.config.aml.monitor.intervalMs));
@@ -371,12 +489,12 @@ export function createMonitor(deps: MonitorDeps) {
   return {
     start: () => poller.start(),
     stop: () => poller.stop(),
-    pass: () => monitorPass(deps),
+    pass: () => monitorPass(deps, cache),
     /** Passes until the rows below the horizon are all read (another instance's pass waits its turn). */
     async drain(): Promise<{ evaluated: number; passes: number }> {
       let evaluated = 0;
       for (let passes = 1; ; passes++) {
-        const result = await monitorPass(deps);
+        const result = await monitorPass(deps, cache);
         evaluated += result.evaluated;
         if (result.busy) await Bun.sleep(20);
         else if (!result.more) return { evaluated, passes };

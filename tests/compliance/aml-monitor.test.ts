@@ -160,6 +160,30 @@ describe("a durable reader", () => {
     expect((await k.alertsOf(user.id, compliance))[0]).toMatchObject({ hits: 1 });
   });
 
+  test("history kept between passes: what another instance passed is read again, what this one passed is not lost", async () => {
+    const user = await k.fundedUser([300_100]);
+    const to = await k.receiver();
+    const here = k.aml.monitor;
+    const elsewhere = k.instance().monitor;
+    const sent = [];
+    for (let i = 0; i < 3; i++) sent.push(await k.transfer(user, to, 1_010));
+    await here.drain(); // this instance now holds the user's history: 3 transfers
+    for (let i = 0; i < 2; i++) sent.push(await k.transfer(user, to, 1_010));
+    await elsewhere.drain(); // 5 in the hour: under the limit, and not seen here
+    expect(await k.alertsOf(user.id, compliance)).toEqual([]);
+    sent.push(await k.transfer(user, to, 1_010));
+    await here.drain(); // the sixth: only a history read afresh counts six
+    const [alert] = await k.alertsOf(user.id, compliance);
+    expect(alert).toMatchObject({ rule: "velocity_count", hits: 1 });
+    sent.push(await k.transfer(user, to, 1_010));
+    await here.drain(); // the seventh, on the history this instance kept
+    const after = await k.alertsOf(user.id, compliance);
+    expect(after.map((a) => [a.rule, a.hits])).toEqual([["velocity_count", 2]]);
+    const detail = await k.alert(alert!.id, compliance);
+    expect(detail.evidence.map((e: { id: string }) => e.id).sort()).toEqual([...sent].sort());
+    expect(detail.details).toMatchObject({ measure: "count", count: 7 });
+  });
+
   test("a withdrawal passed while pending waits, parked, and is evaluated once when it completes", async () => {
     const user = await k.fundedUser([300_100]);
     const res = await t.request("POST", "/v1/withdrawals", {
