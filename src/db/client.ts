@@ -15,6 +15,14 @@ export type Executor = Pick<Db, "select" | "insert" | "update" | "delete" | "exe
 export interface Database {
   kind: "postgres" | "pglite";
   db: Db;
+  /**
+   * For a lookup outside any transaction (a session check, a profile, a history page): READ COMMITTED and read
+   * only, so it takes no SIREAD locks. As autocommit SERIALIZABLE statements these lookups filled the server's
+   * predicate-lock table under a day's mix (53200 "out of shared memory", answered 503) and held locks that
+   * aborted the payments around them; whatever they let through is checked again by the statement that moves
+   * money. On PGlite (one connection) the same as `db`.
+   */
+  reads: Db;
   /** postgres.js client (Postgres only) — for the ledger hot path and advisory locks. */
   sql?: postgres.Sql;
   url?: string;
@@ -41,8 +49,9 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
 export const DEFAULT_ACQUIRE_TIMEOUT_MS = 5000;
 
 /**
- * Every connection defaults to SERIALIZABLE: ledger writes must be, and a single-statement write
- * (the ledger's one-round-trip functions) then needs no BEGIN/SET/COMMIT round trips of its own.
+ * Every connection of `db` defaults to SERIALIZABLE: ledger writes must be, and a single-statement write
+ * (the ledger's one-round-trip functions) then needs no BEGIN/SET/COMMIT round trips of its own. `reads`, a
+ * second pool half its size, is READ COMMITTED and read only (see Database.reads).
  *
  * postgres.js is patched (patches/postgres@3.4.9.patch): a connection that closes under a query, a reserved
  * connection or a transaction settles what was waiting on it with CONNECTION_CLOSED instead of crashing the
@@ -52,21 +61,38 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   if (options.databaseUrl) {
     const { default: postgresJs } = await import("postgres");
     const { drizzle } = await import("drizzle-orm/postgres-js");
-    const sql = postgresJs(options.databaseUrl, {
-      max: options.poolMax ?? 10,
-      // Both in seconds for postgres.js.
-      connect_timeout: (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS) / 1000,
-      acquire_timeout: (options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS) / 1000,
-      // Seconds between a failed connection attempt and the next one on that slot. postgres.js grows it to 20 s
-      // as failures add up, so after an outage the pool would come back that late (and a query handed to a
-      // closed slot waits it out); capped at 1 s, the pool is back within a second of the database.
-      backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 1),
-      onnotice: () => {},
-      connection: { default_transaction_isolation: "serializable", application_name: "keshless" },
-      types: { bigint: postgresJs.BigInt },
+    const pool = (max: number, connection: Record<string, string>) =>
+      postgresJs(options.databaseUrl!, {
+        max,
+        // Both in seconds for postgres.js.
+        connect_timeout: (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS) / 1000,
+        acquire_timeout: (options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS) / 1000,
+        // Seconds between a failed connection attempt and the next one on that slot. postgres.js grows it to 20 s
+        // as failures add up, so after an outage the pool would come back that late (and a query handed to a
+        // closed slot waits it out); capped at 1 s, the pool is back within a second of the database.
+        backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 1),
+        onnotice: () => {},
+        connection: { application_name: "keshless", ...connection },
+        types: { bigint: postgresJs.BigInt },
+      });
+    const poolMax = options.poolMax ?? 10;
+    const sql = pool(poolMax, { default_transaction_isolation: "serializable" });
+    const readSql = pool(Math.max(2, Math.ceil(poolMax / 2)), {
+      default_transaction_isolation: "read committed",
+      default_transaction_read_only: "on",
     });
     const db = drizzle({ client: sql, casing: "snake_case" }) as unknown as Db;
-    return { kind: "postgres", db, sql, url: options.databaseUrl, close: () => sql.end({ timeout: 5 }) };
+    const reads = drizzle({ client: readSql, casing: "snake_case" }) as unknown as Db;
+    return {
+      kind: "postgres",
+      db,
+      reads,
+      sql,
+      url: options.databaseUrl,
+      close: async () => {
+        await Promise.all([sql.end({ timeout: 5 }), readSql.end({ timeout: 5 })]);
+      },
+    };
   }
   const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");
@@ -78,7 +104,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const pglite = new PGlite(dir);
   await pglite.exec("SET default_transaction_isolation = 'serializable'");
   const db = drizzle({ client: pglite, casing: "snake_case" }) as unknown as Db;
-  return { kind: "pglite", db, pglite, close: () => pglite.close() };
+  return { kind: "pglite", db, reads: db, pglite, close: () => pglite.close() };
 }
 
 /** Rows of a raw `db.execute(sql)`, whichever driver ran it. */

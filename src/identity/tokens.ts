@@ -283,7 +283,7 @@ export function createTokens(deps: IdentityDeps) {
     const table = sql.raw(PRINCIPAL_TABLE[kind]);
     const role = kind === "admin" ? sql`p.role` : sql`null`;
     const rows = await queryRows<{ status: string; role: string | null }>(
-      tx ?? deps.database.db,
+      tx ?? deps.database.reads,
       sql`select p.status, ${role} as role
             from ${table} p join auth_sessions s on s.id = ${sessionId}
            where p.id = ${principalId} and s.principal_id = p.id and s.principal_type = ${kind}

@@ -53,14 +53,14 @@ export async function userRow(db: Executor, id: string): Promise<UserRow | undef
 }
 
 export async function getUser(deps: Pick<IdentityDeps, "database">, id: string): Promise<User | undefined> {
-  const r = await userRow(deps.database.db, id);
+  const r = await userRow(deps.database.reads, id);
   return r ? toUser(r) : undefined;
 }
 
 export async function findUserByPhone(deps: Pick<IdentityDeps, "database">, phone: string): Promise<User | undefined> {
   const e164 = normalizePhone(phone);
   if (!e164) return undefined;
-  const [r] = await deps.database.db.select().from(users).where(eq(users.phone, e164));
+  const [r] = await deps.database.reads.select().from(users).where(eq(users.phone, e164));
   return r ? toUser(r) : undefined;
 }
 

@@ -63,7 +63,7 @@ export async function vendorRow(db: Executor, id: string): Promise<VendorRow | u
 }
 
 export async function getVendor(deps: Pick<IdentityDeps, "database">, id: string): Promise<Vendor | undefined> {
-  const r = await vendorRow(deps.database.db, id);
+  const r = await vendorRow(deps.database.reads, id);
   return r ? toVendor(r) : undefined;
 }
 
@@ -71,7 +71,7 @@ export async function findVendorByCode(
   deps: Pick<IdentityDeps, "database">,
   code: string,
 ): Promise<Vendor | undefined> {
-  const [r] = await deps.database.db.select().from(vendors).where(eq(vendors.code, code.trim()));
+  const [r] = await deps.database.reads.select().from(vendors).where(eq(vendors.code, code.trim()));
   return r ? toVendor(r) : undefined;
 }
 

@@ -1,6 +1,5 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import { type Database, queryRows } from "../db/client";
-import { withTransaction } from "../db/transaction";
 import { AppError } from "../http/errors";
 import { balanceAfterEntry } from "../ledger";
 import { type PaymentsContext, type WalletKind, walletOf } from "./context";
@@ -23,7 +22,7 @@ const numberOrNull = (value: string | null) => (value == null ? null : Number(va
 /** One transaction as `account` sees it. balanceAfter: that account's balance right after it. */
 async function toDto(database: Database, row: Row, account: string): Promise<TransactionDto> {
   const [after] = await queryRows<{ balance_after: string | null }>(
-    database.db,
+    database.reads,
     sql`select ${balanceAfterOf(sql`${row.id}`, account)} as balance_after`,
   );
   return transactionDto(row, {
@@ -34,13 +33,12 @@ async function toDto(database: Database, row: Row, account: string): Promise<Tra
 
 /**
  * Newest first. The cursor is opaque: base64url of "createdAt|id" of the last row returned. One statement (each
- * row's balance after it in a subquery), in a read-only REPEATABLE READ snapshot: as an autocommit SERIALIZABLE
- * read it took SIREAD locks on the heap pages of `transactions` and `ledger_entries` that every payment writes, and
- * the mixed day's withdrawals and airtime, several statements long, were aborted as pivots until their retries ran
- * out (bench/RESULTS.md, issue 17). A statement shows a committed state whatever the isolation.
+ * row's balance after it in a subquery) on the read pool (Database.reads): as 1 + N SERIALIZABLE reads it took
+ * SIREAD locks on the heap pages of `transactions` and `ledger_entries` that every payment writes. One statement
+ * sees one committed state whatever the isolation.
  */
 export async function listForAccount(
-  c: Pick<PaymentsContext, "database" | "config">,
+  c: Pick<PaymentsContext, "database">,
   account: string,
   options: { limit: number; cursor?: string },
 ) {
@@ -54,19 +52,14 @@ export async function listForAccount(
     sql`(select * from transactions where ${side} = ${account}
            ${before ? sql`and (created_at, id) < (${before.at}::timestamptz, ${before.id})` : sql``}
            order by created_at desc, id desc limit ${options.limit + 1})`;
-  const rows = await withTransaction(
-    c,
-    (tx) =>
-      (tx as Database["db"])
-        .select({ row: transactions, balanceAfter: balanceAfterOf(sql`${transactions.id}`, account) })
-        .from(transactions)
-        .where(
-          sql`${transactions.id} in (select id from (${page(sql`payer_account`)} union all ${page(sql`payee_account`)}) u)`,
-        )
-        .orderBy(sql`${transactions.createdAt} desc, ${transactions.id} desc`)
-        .limit(options.limit + 1),
-    { label: "payments.history", isolation: "repeatable read", readOnly: true },
-  );
+  const rows = await c.database.reads
+    .select({ row: transactions, balanceAfter: balanceAfterOf(sql`${transactions.id}`, account) })
+    .from(transactions)
+    .where(
+      sql`${transactions.id} in (select id from (${page(sql`payer_account`)} union all ${page(sql`payee_account`)}) u)`,
+    )
+    .orderBy(sql`${transactions.createdAt} desc, ${transactions.id} desc`)
+    .limit(options.limit + 1);
   const data = rows
     .slice(0, options.limit)
     .map(({ row, balanceAfter }) =>
@@ -79,7 +72,7 @@ export async function listForAccount(
 
 /** A transaction the account took part in; anyone else's is 404, never 403, so ids reveal nothing. */
 export async function getForAccount(database: Database, id: string, account: string): Promise<TransactionDto> {
-  const [row] = await database.db.select().from(transactions).where(eq(transactions.id, id));
+  const [row] = await database.reads.select().from(transactions).where(eq(transactions.id, id));
   if (!row || (row.payerAccount !== account && row.payeeAccount !== account))
     throw new AppError("NOT_FOUND", "No such transaction.");
   return toDto(database, row, account);

@@ -106,7 +106,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const pglite = new PGlite({ loadDataDir: blob });
   await pglite.exec("SET default_transaction_isolation = 'serializable'");
   const db = drizzle({ client: pglite, casing: "snake_case" }) as unknown as Database["db"];
-  const database: Database = { kind: "pglite", db, pglite, close: () => pglite.close() };
+  const database: Database = { kind: "pglite", db, reads: db, pglite, close: () => pglite.close() };
   return { database, drop: () => database.close() };
 }
 
