@@ -227,10 +227,11 @@ async function lastMovementBefore(tx: Executor, accounts: string[], beforeUs: nu
 /**
  * What the rules need of each account's past, kept between passes by the instance that ran them: its completed
  * movements from `fromUs` on, oldest first, and (when a dormancy rule asked) its last one before `fromUs`.
- * Loading that afresh every pass re-read up to the longest window (48 h) of every active account's transactions
- * every interval — a busy day's whole table every two seconds — and the pass's CPU burst was the payments' p99
- * (bench/RESULTS.md, issue 17: 75 ms at half the peak with the monitor on, 14 ms with it off). An account is
- * loaded once, then grows by the rows each pass evaluates, which are exactly the rows the database would add.
+ * Loading that afresh every pass re-read up to the longest window (the 7-day aggregate) of every active account's
+ * transactions every interval — a busy week's whole table every two seconds — and the pass's CPU burst was the
+ * payments' p99 (bench/RESULTS.md, issue 17: 50 ms at half the peak with the monitor on, 14 ms with it off, 23 ms
+ * with this cache). An account is loaded once, then grows by the rows each pass evaluates, which are exactly the
+ * rows the database would add. Nothing is pruned: past HISTORY_CACHE_MAX_MOVEMENTS the cache starts over.
  * Valid only while this instance ran every pass: `position` is the monitor state (cursor and evaluated count) its
  * last committed pass left; when another instance has moved it, or a pass failed, the cache starts over.
  */
