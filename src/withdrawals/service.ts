@@ -206,9 +206,13 @@ export function createWithdrawals(deps: WithdrawalsDeps) {
     );
   }
 
-  async function notify(tx: Executor, w: Row, kind: string, body: string) {
-    const contact = await ownerContact(tx, { type: w.ownerType, id: w.ownerId });
-    if (contact) await notifications.enqueue({ to: contact.phone, body, kind, dedupeKey: `${w.id}:${kind}` }, tx);
+  /**
+   * `phone`: the owner's, when the caller's plan has just read it — a request's own commit. Read again in the
+   * transaction, it was one more SERIALIZABLE read where the mixed day's withdrawals were aborted as pivots.
+   */
+  async function notify(tx: Executor, w: Row, kind: string, body: string, phone?: string) {
+    const to = phone ?? (await ownerContact(tx, { type: w.ownerType, id: w.ownerId }))?.phone;
+    if (to) await notifications.enqueue({ to, body, kind, dedupeKey: `${w.id}:${kind}` }, tx);
   }
 
   /**
@@ -278,6 +282,7 @@ export function createWithdrawals(deps: WithdrawalsDeps) {
         w,
         "withdrawal_completed",
         `Keshless: your withdrawal of ${formatAmount(p.amount)} to ${p.label} is on its way${p.fee ? ` (fee ${formatAmount(p.fee)})` : ""}. Ref ${p.id}.`,
+        p.owner.phone,
       );
     } else {
       const approval = await approvals.request(
@@ -304,6 +309,7 @@ export function createWithdrawals(deps: WithdrawalsDeps) {
         w,
         "withdrawal_pending",
         `Keshless: your withdrawal of ${formatAmount(p.amount)} to ${p.label} is being reviewed. ${total} is reserved meanwhile. Ref ${p.id}.`,
+        p.owner.phone,
       );
     }
     await audit.record(
