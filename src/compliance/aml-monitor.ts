@@ -256,6 +256,9 @@ export function createHistoryCache(): HistoryCache {
   return { position: null, accounts: new Map(), movements: 0 };
 }
 
+/** The monitor state a pass starts from or leaves, as the cache records it. */
+const positionOf = (cursor: { at: string; id: string }, evaluated: bigint) => `${cursor.at}|${cursor.id}|${evaluated}`;
+
 function clearHistoryCache(cache: HistoryCache) {
   cache.position = null;
   cache.accounts.clear();
@@ -406,9 +409,8 @@ export async function monitorPass(deps: MonitorDeps, cache?: HistoryCache): Prom
         );
         if (!cursor)
           return { position: null, evaluated: 0, passed: 0, alerts: { opened: 0, hits: 0 }, more: false, busy: true };
-        const positionOf = (at: string, id: string, evaluated: bigint) => `${at}|${id}|${evaluated}`;
         if (cache) {
-          if (cache.position !== positionOf(cursor.at, cursor.id, BigInt(cursor.evaluated))) clearHistoryCache(cache);
+          if (cache.position !== positionOf(cursor, BigInt(cursor.evaluated))) clearHistoryCache(cache);
           // Past its bound it starts over; the position is set again when this pass commits.
           if (cache.movements > HISTORY_CACHE_MAX_MOVEMENTS) clearHistoryCache(cache);
           cache.position = null;
@@ -441,18 +443,15 @@ export async function monitorPass(deps: MonitorDeps, cache?: HistoryCache): Prom
           await tx.execute(
             sql`delete from aml_monitor_pending where transaction_id in ${list(parked.map((r) => r.id))}`,
           );
-        const last = stream.at(-1);
+        const next = stream.at(-1) ?? cursor;
         await tx.execute(
           sql`update aml_monitor_state set
-              cursor_at = ${last ? last.at : cursor.at}::timestamptz, cursor_id = ${last ? last.id : cursor.id},
+              cursor_at = ${next.at}::timestamptz, cursor_id = ${next.id},
               evaluated = evaluated + ${ready.length}, updated_at = ${now.toISOString()}::timestamptz
             where id = ${MONITOR_STATE_ID}`,
         );
-        const position = last
-          ? positionOf(last.at, last.id, BigInt(cursor.evaluated) + BigInt(ready.length))
-          : positionOf(cursor.at, cursor.id, BigInt(cursor.evaluated) + BigInt(ready.length));
         return {
-          position,
+          position: positionOf(next, BigInt(cursor.evaluated) + BigInt(ready.length)),
           evaluated: ready.length,
           passed: stream.length,
           alerts: { opened, hits: hits.length - opened },

@@ -17,18 +17,20 @@ const balanceAfterOf = (journalId: SQL, account: string) =>
            where e.journal_id = ${journalId} and e.account_id = ${account}
            order by e.id desc limit 1)`;
 
-const numberOrNull = (value: string | null) => (value == null ? null : Number(value));
+/** One transaction as `account` sees it, given that account's balance right after it (as Postgres printed it). */
+function viewOf(row: Row, account: string, balanceAfter: string | null | undefined): TransactionDto {
+  return transactionDto(row, {
+    outgoing: row.payerAccount === account,
+    balanceAfter: balanceAfter == null ? null : Number(balanceAfter),
+  });
+}
 
-/** One transaction as `account` sees it. balanceAfter: that account's balance right after it. */
 async function toDto(database: Database, row: Row, account: string): Promise<TransactionDto> {
   const [after] = await queryRows<{ balance_after: string | null }>(
     database.reads,
     sql`select ${balanceAfterOf(sql`${row.id}`, account)} as balance_after`,
   );
-  return transactionDto(row, {
-    outgoing: row.payerAccount === account,
-    balanceAfter: numberOrNull(after?.balance_after ?? null),
-  });
+  return viewOf(row, account, after?.balance_after);
 }
 
 /**
@@ -37,11 +39,7 @@ async function toDto(database: Database, row: Row, account: string): Promise<Tra
  * SIREAD locks on the heap pages of `transactions` and `ledger_entries` that every payment writes. One statement
  * sees one committed state whatever the isolation.
  */
-export async function listForAccount(
-  c: Pick<PaymentsContext, "database">,
-  account: string,
-  options: { limit: number; cursor?: string },
-) {
+export async function listForAccount(database: Database, account: string, options: { limit: number; cursor?: string }) {
   let before: { at: string; id: string } | undefined;
   if (options.cursor) {
     const [at, id] = Buffer.from(options.cursor, "base64url").toString().split("|");
@@ -52,7 +50,7 @@ export async function listForAccount(
     sql`(select * from transactions where ${side} = ${account}
            ${before ? sql`and (created_at, id) < (${before.at}::timestamptz, ${before.id})` : sql``}
            order by created_at desc, id desc limit ${options.limit + 1})`;
-  const rows = await c.database.reads
+  const rows = await database.reads
     .select({ row: transactions, balanceAfter: balanceAfterOf(sql`${transactions.id}`, account) })
     .from(transactions)
     .where(
@@ -60,11 +58,7 @@ export async function listForAccount(
     )
     .orderBy(sql`${transactions.createdAt} desc, ${transactions.id} desc`)
     .limit(options.limit + 1);
-  const data = rows
-    .slice(0, options.limit)
-    .map(({ row, balanceAfter }) =>
-      transactionDto(row, { outgoing: row.payerAccount === account, balanceAfter: numberOrNull(balanceAfter) }),
-    );
+  const data = rows.slice(0, options.limit).map(({ row, balanceAfter }) => viewOf(row, account, balanceAfter));
   const last = rows.length > options.limit ? rows[options.limit - 1]!.row : undefined;
   const nextCursor = last ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString("base64url") : null;
   return { data, nextCursor };

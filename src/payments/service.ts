@@ -47,7 +47,7 @@ export function createPayments(deps: PaymentsDeps) {
     commitAlone: <T = TransactionDto>(plan: Plan, idempotency: IdempotentRequest, assume: Assumptions) =>
       commitAlone<T>(c, plan, idempotency, assume),
     listForAccount: (account: string, options: { limit: number; cursor?: string }) =>
-      listForAccount(c, account, options),
+      listForAccount(database, account, options),
     getForAccount: (id: string, account: string) => getForAccount(database, id, account),
     getForPartner: (id: string, partnerId: string) => getForPartner(database, id, partnerId),
     wallet: (kind: WalletKind, ownerId: string) => wallet(c, kind, ownerId),
